@@ -1,0 +1,102 @@
+"""The Python API: `analyze(model_or_spec, **config)`, mirroring `costlab report`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from torch import nn
+
+from costlab.count import ModelCost, aggregate, count_costs
+from costlab.models import Target, resolve_model
+from costlab.params import ParamConvention
+from costlab.published import Comparison, compare_reported
+from costlab.spec import ArchSpec, Scalar
+from costlab.trace import Trace, trace_module
+
+__all__ = ["Analysis", "analyze", "CONVENTIONS"]
+
+CONVENTIONS = {
+    "macs": "multiply-accumulates of convolution, linear and matmul ops: conv = output elements"
+            " x C_in/groups x k_h x k_w, linear = output elements x in_features",
+    "flops": "2 x MACs; bias adds, norms, activations, residual adds and pooling are counted "
+             "apart as element-wise ops",
+    "elementwise": "per output element: activation 1, add/mul 1, batch norm 2 (scale, shift), "
+                   "softmax 4; pooling: 1 per window element",
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of one analysis: what was analyzed, under which conventions, and the counts."""
+
+    name: str
+    config: Mapping[str, Scalar]
+    input_shapes: tuple[tuple[int, ...], ...]
+    trace: Trace
+    cost: ModelCost
+    full_cost: ModelCost   # leaf rows, whatever the depth asked
+    depth: int | None
+    published: tuple[Comparison, ...]
+    spec: ArchSpec | None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        t = self.cost.totals
+        return {"macs": t.macs, "flops": t.flops, "params": t.params,
+                "elementwise": t.elementwise}
+
+    @property
+    def conventions(self) -> dict[str, str]:
+        return {**CONVENTIONS, "params": str(self.cost.param_convention)}
+
+    @property
+    def unsupported(self) -> dict[str, int]:
+        return dict(self.cost.unsupported)
+
+    @property
+    def layers(self) -> pd.DataFrame:
+        from costlab.report import layers_frame
+        return layers_frame(self)
+
+    def to_markdown(self) -> str:
+        from costlab.report import render
+        return render(self, "markdown")
+
+    def to_json(self) -> str:
+        from costlab.report import render
+        return render(self, "json")
+
+    def to_dict(self) -> dict[str, Any]:
+        from costlab.report import to_dict
+        return to_dict(self)
+
+
+def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
+            resolution: int | None = None, num_classes: int | None = None, batch: int = 1,
+            inputs: Sequence[tuple[int, ...]] | None = None,
+            params: ParamConvention | str = ParamConvention.TORCH, depth: int | None = None,
+            strict: bool = False, settings: Mapping[str, Any] | None = None) -> Analysis:
+    """Builds (or imports), traces and counts a model.
+
+    `model` is a spec name, a spec file, `package.module:callable`, an ArchSpec or any
+    nn.Module; `settings` passes further spec parameters (or the callable's keyword arguments).
+    """
+    merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
+              **(settings or {})}
+    target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
+    return analyze_target(target, params=params, depth=depth, strict=strict)
+
+
+def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
+                   depth: int | None = None, strict: bool = False) -> Analysis:
+    """Traces and counts an already resolved model."""
+    trace = trace_module(target.module, target.input_shapes)
+    full = count_costs(trace, params=params, strict=strict)
+    cost = full if depth is None else aggregate(full, trace, depth)
+    published = tuple(compare_reported(target.spec, target.config, trace, full)) \
+        if target.spec is not None else ()
+    return Analysis(target.name, dict(target.config), target.input_shapes, trace, cost, full,
+                    depth, published, target.spec)

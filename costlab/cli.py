@@ -1,0 +1,105 @@
+"""The `costlab` command: thin click commands over the library API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from costlab.errors import CostlabError, OptionError
+from costlab.params import ParamConvention
+from costlab.report import Format
+
+__all__ = ["cli", "main"]
+
+
+class _Cli(click.Group):
+    """Turns every user mistake (a CostlabError or a bad option) into one line and exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("costlab: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"costlab: error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        except CostlabError as exc:
+            click.echo(f"costlab: error: {exc}", err=True)
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OptionError(f"cannot write {output!r}: {exc.strerror}") from None
+
+
+def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
+    from costlab.models import parse_setting
+    return dict(parse_setting(p) for p in pairs)
+
+
+@click.group(cls=_Cli)
+@click.version_option(package_name="costlab")
+def cli() -> None:
+    """Exact, layer-by-layer cost of neural-network architectures."""
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--alpha", type=float, help="Width multiplier (spec parameter).")
+@click.option("--resolution", type=int, help="Input height and width.")
+@click.option("--num-classes", type=int, help="Classifier outputs (spec parameter).")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--input", "inputs", multiple=True, metavar="SHAPE",
+              help="Input shape such as 1x3x224x224, for import-path models; repeatable.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Any other spec parameter, or a keyword argument of the callable.")
+@click.option("--params", "convention", type=click.Choice([c.value for c in ParamConvention]),
+              default="torch", show_default=True, help="Parameter counting convention.")
+@click.option("--depth", type=click.IntRange(min=0), help="Sum rows up to this module depth.")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+@click.option("--strict", is_flag=True, help="Fail when an op has no cost rule.")
+def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
+           batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
+           depth: int | None, fmt: str, output: str | None, strict: bool) -> None:
+    """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
+    package.module:callable)."""
+    from costlab.api import analyze
+    from costlab.models import parse_shape
+    from costlab.report import render
+    analysis = analyze(model, alpha=alpha, resolution=resolution, num_classes=num_classes,
+                       batch=batch, inputs=[parse_shape(s) for s in inputs] or None,
+                       params=convention, depth=depth, strict=strict, settings=_settings(sets))
+    _write(render(analysis, fmt), output)
+
+
+@cli.command("list")
+@click.argument("pattern", default="*")
+def list_specs(pattern: str) -> None:
+    """The specs available, one line each."""
+    import fnmatch
+
+    from costlab.models import find_specs
+    from costlab.spec import load_spec
+    for name, path in find_specs().items():
+        if fnmatch.fnmatch(name, pattern):
+            spec = load_spec(path)
+            params = " ".join(f"{p.name}={p.default}" for p in spec.params.values())
+            click.echo(f"{name:<26} {spec.title:<30} {params}")
+
+
+def main() -> None:
+    cli.main(prog_name="costlab")

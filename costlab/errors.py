@@ -1,0 +1,61 @@
+"""The exception hierarchy: every user mistake is a CostlabError, shown as one line by the CLI."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CostlabError",
+    "SpecError",
+    "UnknownBlockError",
+    "BuildError",
+    "ModelLoadError",
+    "TraceError",
+    "RuleError",
+    "UnsupportedOpsError",
+    "OptionError",
+]
+
+
+class CostlabError(Exception):
+    """Root of every error costlab raises for bad input; the CLI turns it into exit code 2."""
+
+
+class SpecError(CostlabError):
+    """A spec file is malformed; carries the file, the line and the YAML path of the bad field."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.line, self.field, self.message = file, line, field, message
+        where = file or "<spec>"
+        if line is not None:
+            where += f":{line}"
+        if field:
+            where += f": {field}"
+        super().__init__(f"{where}: {message}")
+
+
+class UnknownBlockError(SpecError):
+    """A spec names a block type that is not registered."""
+
+
+class BuildError(CostlabError):
+    """A valid spec could not be turned into a module (e.g. a stride leaves no pixels)."""
+
+
+class ModelLoadError(CostlabError):
+    """A MODEL argument names no spec, file or importable callable."""
+
+
+class TraceError(CostlabError):
+    """The model failed while running under the tracer; names the module that was running."""
+
+
+class RuleError(CostlabError):
+    """A cost rule is malformed (bad key, duplicate registration) or failed on an op."""
+
+
+class UnsupportedOpsError(CostlabError):
+    """Raised under strict mode when ops without a cost rule were traced."""
+
+
+class OptionError(CostlabError):
+    """A bad option value (a width, a resolution, a convention name)."""

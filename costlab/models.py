@@ -1,0 +1,163 @@
+"""Resolve a MODEL argument: a spec name, a spec file, or `package.module:callable`."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from costlab.build import build_model
+from costlab.errors import CostlabError, ModelLoadError, OptionError
+from costlab.spec import ArchSpec, Scalar, load_spec, resolve_params
+
+__all__ = ["Target", "spec_dirs", "find_specs", "load_named_spec", "resolve_model",
+           "parse_shape", "parse_setting"]
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A model ready to trace: the module, its input shapes and every parameter used."""
+
+    name: str
+    module: nn.Module
+    input_shapes: tuple[Shape, ...]
+    config: Mapping[str, Scalar]
+    spec: ArchSpec | None = None
+
+
+def spec_dirs() -> list[Path]:
+    """Where spec names are looked up: $COSTLAB_SPECS, ./specs, then the bundled specs/."""
+    dirs = [Path(p) for p in os.environ.get("COSTLAB_SPECS", "").split(os.pathsep) if p]
+    dirs += [Path.cwd() / "specs", Path(__file__).resolve().parent.parent / "specs"]
+    unique: list[Path] = []
+    for directory in dirs:
+        if directory.is_dir() and directory.resolve() not in [u.resolve() for u in unique]:
+            unique.append(directory)
+    return unique
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def find_specs() -> dict[str, Path]:
+    """Spec name -> file, first directory winning; names are the files' stems."""
+    found: dict[str, Path] = {}
+    for directory in spec_dirs():
+        for path in sorted(directory.glob("*.yaml")):
+            found.setdefault(path.stem, path)
+    return dict(sorted(found.items()))
+
+
+def load_named_spec(name: str) -> ArchSpec:
+    """Loads a spec by name or alias (`mobilenet_v2` finds mobilenetv2) or by file path."""
+    if name.endswith((".yaml", ".yml")) or os.sep in name:
+        if not Path(name).is_file():
+            raise ModelLoadError(f"no spec file {name!r}")
+        return load_spec(name)
+    specs = find_specs()
+    wanted = _normalize(name)
+    for stem, path in specs.items():
+        if _normalize(stem) == wanted:
+            return load_spec(path)
+    for stem, path in specs.items():
+        spec = load_spec(path)
+        if wanted in {_normalize(a) for a in spec.aliases}:
+            return spec
+    close = difflib.get_close_matches(name, list(specs), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else \
+        f"; known specs: {', '.join(specs) or 'none'} (or give a file or package.module:callable)"
+    raise ModelLoadError(f"unknown model {name!r}{hint}")
+
+
+def parse_shape(text: str) -> Shape:
+    """`1x3x224x224` -> (1, 3, 224, 224)."""
+    try:
+        shape = tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise OptionError(f"bad input shape {text!r}; write it as 1x3x224x224") from None
+    if not shape or any(size < 1 for size in shape):
+        raise OptionError(f"bad input shape {text!r}; every size must be at least 1")
+    return shape
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """`key=value` -> (key, value), the value read as a Python literal when it is one."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise OptionError(f"bad setting {text!r}; write it as KEY=VALUE")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        value = raw.strip()
+    return key.strip(), value
+
+
+def resolve_model(model: str | nn.Module | ArchSpec, *, settings: Mapping[str, Any] | None = None,
+                  batch: int = 1, inputs: Sequence[Shape] | None = None,
+                  device: str = "meta") -> Target:
+    """Builds or imports the model; `settings` are spec parameters or callable keyword args."""
+    settings = {k: v for k, v in (settings or {}).items() if v is not None}
+    if batch < 1:
+        raise OptionError(f"batch must be at least 1, got {batch}")
+    if isinstance(model, nn.Module):
+        return _module_target(type(model).__name__, model, settings, batch, inputs)
+    if isinstance(model, str) and ":" in model and not model.endswith((".yaml", ".yml")):
+        return _import_target(model, settings, batch, inputs, device)
+    spec = model if isinstance(model, ArchSpec) else load_named_spec(model)
+    if inputs:
+        raise OptionError("--input is for import-path models; a spec takes --resolution and "
+                          "--batch")
+    config = resolve_params(spec, settings)
+    built = build_model(spec, config, batch=batch, device=device)
+    return Target(spec.name, built.module, (built.input_shape,), config, spec)
+
+
+def _module_target(name: str, module: nn.Module, settings: Mapping[str, Any], batch: int,
+                   inputs: Sequence[Shape] | None) -> Target:
+    resolution = int(settings.get("resolution", 224))
+    shapes = tuple(inputs) if inputs else ((batch, 3, resolution, resolution),)
+    config = {"batch": batch, "inputs": " ".join("x".join(map(str, s)) for s in shapes)}
+    return Target(name, module, shapes, config)
+
+
+def _import_target(path: str, settings: Mapping[str, Any], batch: int,
+                   inputs: Sequence[Shape] | None, device: str) -> Target:
+    module_name, _, attr = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ModelLoadError(f"cannot import {module_name!r} (from {path!r}): {exc}") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ModelLoadError(f"{module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ModelLoadError(f"{path!r} is not callable")
+    kwargs = {k: v for k, v in settings.items() if k != "resolution"}
+    try:
+        with torch.device(device):
+            module = obj(**kwargs)
+    except CostlabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - user code: one line naming the callable
+        raise ModelLoadError(f"calling {path}({_kwargs(kwargs)}) failed: "
+                             f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(module, nn.Module):
+        raise ModelLoadError(f"{path!r} returned {type(module).__name__}, not an nn.Module")
+    target = _module_target(path, module, settings, batch, inputs)
+    return Target(path, module, target.input_shapes, {**target.config, **kwargs})
+
+
+def _kwargs(kwargs: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())

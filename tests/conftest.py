@@ -1,0 +1,49 @@
+"""Shared fixtures: a CLI runner, spec files written on the fly, small models."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from costlab.cli import cli
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., object]:
+    """Invokes `costlab ARGS...` and returns the click Result (stdout and stderr apart)."""
+    runner = CliRunner()
+
+    def run(*args: str) -> object:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+    return run
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path) -> Callable[[str], Path]:
+    """Writes dedented YAML to a spec file and returns its path."""
+    def write(text: str, name: str = "toy.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+    return write
+
+
+TOY_SPEC = """
+name: toy
+citation: a test fixture
+params:
+  alpha: {default: 1.0, min: 0.25, max: 2.0}
+  resolution: {default: 32, min: 8}
+  num_classes: 10
+layers:
+  - {op: conv, c: 16, s: 2}
+  - {op: dwsep, c: 32, s: 2}
+  - {op: bottleneck, t: 6, c: 32, n: 2, s: 1}
+  - {op: global_avgpool}
+  - {op: flatten}
+  - {op: linear, out: num_classes}
+"""
