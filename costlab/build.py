@@ -63,19 +63,19 @@ def build_model(spec: ArchSpec, params: Mapping[str, Scalar], *, batch: int = 1,
                 if index:
                     args = dataclasses.replace(args, s=1)
                 module, shape = _build_row(block.build, args, BuildContext(shape, params),
-                                           layer, spec.file)
+                                           layer, spec.file, device)
                 children.append(module)
             model.add_module(name, children[0] if repeats == 1 else nn.Sequential(*children))
             rows[name] = layer
     return BuiltModel(model, spec, dict(params), input_shape(spec, params, batch), rows)
 
 
-def _build_row(build: Any, args: Any, ctx: BuildContext, layer: LayerSpec,
-               file: str) -> tuple[nn.Module, Shape]:
+def _build_row(build: Any, args: Any, ctx: BuildContext, layer: LayerSpec, file: str,
+               device: str | torch.device) -> tuple[nn.Module, Shape]:
     try:
         module = build(args, ctx)
-        with torch.no_grad():
-            out = module.eval()(torch.empty(ctx.shape, device="meta"))
+        with torch.no_grad():  # the probe runs where the weights are: free on meta
+            out = module.eval()(torch.zeros(ctx.shape, device=device))
     except (ValueError, RuntimeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{layer.op} on input {_fmt(ctx.shape)}: {message}", file=file,

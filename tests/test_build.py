@@ -66,7 +66,8 @@ def test_unknown_block_lists_known_blocks(write_spec):
 
 
 @pytest.mark.parametrize("row, field, words", [
-    ("{op: conv, c: 16, s: two}", "layers[0].s", "expected int"),
+    ("{op: conv, c: 16, s: two}", "layers[0].s", "neither a number nor a parameter"),
+    ("{op: conv, c: 16, s: 1.5}", "layers[0].s", "expected int"),
     ("{op: conv, c: 16, colour: red}", "layers[0].colour", "no field 'colour'"),
     ("{op: conv, s: 2}", "layers[0]", "needs field 'c'"),
     ("{op: conv, c: 16, act: swish}", "layers[0].act", "one of relu"),
