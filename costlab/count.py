@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from costlab.errors import RuleError, UnsupportedOpsError
-from costlab.params import ParamConvention, count_params
+from costlab.params import ParamConvention, count_params, parse_convention
 from costlab.rules import RULES, OpClass, OpCost
 from costlab.rules.conv import convolution_cost
 from costlab.rules.pool import window_pool_cost
@@ -82,7 +82,7 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
     Ops without a rule are collected by name in `unsupported`; with `strict` they raise
     UnsupportedOpsError instead.
     """
-    convention = ParamConvention(params)
+    convention = parse_convention(params)
     param_counts = count_params(trace, convention)
     unsupported: Counter[str] = Counter()
     where: dict[str, str] = {}

@@ -7,9 +7,10 @@ from enum import StrEnum
 
 from torch.ops import aten
 
+from costlab.errors import OptionError
 from costlab.trace import OpEvent, Trace
 
-__all__ = ["ParamConvention", "count_params"]
+__all__ = ["ParamConvention", "count_params", "parse_convention"]
 
 
 class ParamConvention(StrEnum):
@@ -31,6 +32,15 @@ def _owner(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name else ""
 
 
+def parse_convention(name: ParamConvention | str) -> ParamConvention:
+    """The convention named; OptionError listing the four otherwise."""
+    try:
+        return ParamConvention(name)
+    except ValueError:
+        raise OptionError(f"unknown parameter convention {name!r}; one of "
+                          f"{', '.join(c.value for c in ParamConvention)}") from None
+
+
 def count_params(trace: Trace, convention: ParamConvention | str) -> Counter[str]:
     """Parameter count per owning module path under `convention`.
 
@@ -38,7 +48,7 @@ def count_params(trace: Trace, convention: ParamConvention | str) -> Counter[str
     C elements; after one with a bias it folds in for free; a batch norm with no such producer
     (e.g. on the network input) keeps its scale and shift.
     """
-    convention = ParamConvention(convention)
+    convention = parse_convention(convention)
     counts: Counter[str] = Counter()
     for name, meta in trace.params.items():
         owner = _owner(name)

@@ -100,7 +100,9 @@ class LinearArgs:
 
 @register_block("linear", LinearArgs)
 def build_linear(args: LinearArgs, ctx: BuildContext) -> nn.Module:
-    """Fully connected layer over all features of its input, optionally with an activation."""
+    """Fully connected layer over a flat input, optionally with an activation."""
+    if len(ctx.shape) > 2:
+        raise ValueError("linear needs a flat input; add {op: flatten} before it")
     in_features = math.prod(ctx.shape[1:])
     linear = nn.Linear(in_features, ctx.scale(args.out, args.width), bias=args.bias)
     act = make_activation(args.act)

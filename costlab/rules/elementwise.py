@@ -30,3 +30,8 @@ cost_rule(aten.add.Tensor, aten.add.Scalar, aten.add_.Tensor, aten.add_.Scalar,
 # Softmax: max, subtract, exp, sum, divide, counted as 4 ops per element (sum and max shared).
 cost_rule(aten._softmax, aten._safe_softmax, aten._log_softmax)(
     elementwise(OpClass.SOFTMAX, 4))
+
+# Bilinear interpolation: each output is a weighted sum of 4 inputs (4 multiplies, 3 adds
+# counted as 4 ops); bicubic reads 16.
+cost_rule(aten.upsample_bilinear2d)(elementwise(OpClass.ELEMENTWISE, 4))
+cost_rule(aten.upsample_bicubic2d)(elementwise(OpClass.ELEMENTWISE, 16))

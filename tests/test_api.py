@@ -1,0 +1,37 @@
+"""The Python API mirrors the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from torch import nn
+
+import costlab
+
+
+def test_analyze_spec():
+    result = costlab.analyze("mobilenetv2", alpha=0.35, resolution=96)
+    assert set(result.totals) == {"macs", "flops", "params", "elementwise"}
+    assert isinstance(result.layers, pd.DataFrame)
+    assert result.layers["macs"].sum() == result.totals["macs"]
+    assert result.config["alpha"] == 0.35 and result.config["resolution"] == 96
+    assert json.loads(result.to_json())["totals"] == result.totals
+    assert result.to_markdown().count("|") > 100
+
+
+def test_analyze_any_module_and_depth():
+    model = nn.Sequential(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), nn.Flatten(),
+                          nn.Linear(4 * 30 * 30, 2))
+    full = costlab.analyze(model, resolution=32)
+    shallow = costlab.analyze(model, resolution=32, depth=1)
+    assert list(shallow.layers["layer"]) == ["0", "1", "2"]
+    assert shallow.totals == full.totals
+    assert full.totals["macs"] == 30 * 30 * 4 * 3 * 9 + 4 * 30 * 30 * 2
+
+
+def test_published_figures_compared_for_matching_variant():
+    result = costlab.analyze("mobilenetv1", alpha=0.5)
+    rows = {(c.entry.source, c.entry.metric): c for c in result.published}
+    assert rows[("003", "macs")].entry.published == "149M"
+    assert all(c.entry.variant.get("alpha") == 0.5 for c in result.published)

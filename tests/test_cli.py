@@ -1,0 +1,94 @@
+"""The command line, as a user meets it: output, formats, and one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import TOY_SPEC
+
+
+def test_report_mobilenetv2_table(run_cli):
+    result = run_cli("report", "mobilenetv2")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "300,774,272" in out and "300.77M" in out
+    assert "bottleneck2.0.depthwise.conv" in out and "3x3 s2 dw" in out
+    assert "unsupported ops: none" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_report_json_has_the_documented_keys(run_cli):
+    result = run_cli("report", "mobilenet_v2", "--alpha", "0.5", "--format", "json",
+                     "--params", "weights")
+    data = json.loads(result.stdout)
+    assert {"model", "config", "conventions", "totals", "layers", "unsupported_ops"} <= set(data)
+    assert data["config"]["alpha"] == 0.5 and data["conventions"]["params"] == "weights"
+    totals = data["totals"]
+    assert all(isinstance(totals[k], int) for k in ("macs", "flops", "params"))
+    assert totals["flops"] == 2 * totals["macs"]
+    assert sum(row["macs"] for row in data["layers"]) == totals["macs"]
+
+
+@pytest.mark.parametrize("fmt, marker", [("markdown", "|:--"), ("csv", "layer,type,input_shape"),
+                                          ("latex", "\\toprule")])
+def test_other_formats(run_cli, fmt, marker):
+    result = run_cli("report", "mobilenetv1", "--format", fmt, "--depth", "1")
+    assert result.exit_code == 0 and marker in result.stdout
+
+
+def test_output_is_deterministic_and_written_to_file(run_cli, tmp_path):
+    target = tmp_path / "v1.md"
+    assert run_cli("report", "mobilenetv1", "--format", "markdown", "-o", str(target)).exit_code == 0
+    again = run_cli("report", "mobilenetv1", "--format", "markdown").stdout
+    assert target.read_text() == again
+
+
+def test_report_on_an_import_path(run_cli):
+    result = run_cli("report", "torch.nn:Linear", "--set", "in_features=512",
+                     "--set", "out_features=10", "--input", "8x512", "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["totals"]["macs"] == 8 * 512 * 10 and data["totals"]["params"] == 512 * 10 + 10
+
+
+def test_report_spec_file(run_cli, write_spec):
+    result = run_cli("report", str(write_spec(TOY_SPEC)), "--format", "json")
+    assert json.loads(result.stdout)["model"] == "toy"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["report", "mobilenetv9"], "unknown model 'mobilenetv9'; did you mean mobilenetv2, mobilenetv1?"),
+    (["report", "mobilenetv2", "--alpha", "9"], "alpha=9.0 is above its maximum"),
+    (["report", "mobilenetv2", "--format", "xml"], "Invalid value for '--format'"),
+    (["report", "mobilenetv2", "--params", "tf"], "Invalid value for '--params'"),
+    (["report", "mobilenetv2", "--set", "depth=3"], "has no parameter 'depth'"),
+    (["report", "mobilenetv2", "--input", "1x3x224x224"], "--input is for import-path models"),
+    (["report", "nosuchpackage.models:net"], "cannot import 'nosuchpackage.models'"),
+    (["report", "torch.nn:Linear", "--set", "in_features=4", "--set", "out_features=2",
+      "--input", "1x5"], "model failed while running module '<root>' (Linear)"),
+    (["report", "torch.nn:Linear"], "calling torch.nn:Linear() failed: TypeError"),
+    (["report", "torch:pi"], "'torch:pi' is not callable"),
+    (["report", "mobilenetv2", "--input", "1xAx3"], "bad input shape '1xAx3'"),
+])
+def test_user_mistakes_give_one_line_and_exit_2(run_cli, args, words):
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("costlab: error: ")
+    assert words in lines[0]
+
+
+def test_broken_spec_gives_file_line_field(run_cli, write_spec):
+    path = write_spec(TOY_SPEC.replace("{op: dwsep, c: 32, s: 2}", "{op: dwsep, c: 32, s: -1}"))
+    result = run_cli("report", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"costlab: error: {path}:9: layers[1]: s must be at least "
+                                     "1, got -1")
+
+
+def test_list_shows_specs(run_cli):
+    out = run_cli("list").stdout.splitlines()
+    assert any(line.startswith("mobilenetv1 ") for line in out)
+    assert any(line.startswith("mobilenetv2 ") and "alpha=1.0" in line for line in out)
