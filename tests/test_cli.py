@@ -92,3 +92,15 @@ def test_list_shows_specs(run_cli):
     out = run_cli("list").stdout.splitlines()
     assert any(line.startswith("mobilenetv1 ") for line in out)
     assert any(line.startswith("mobilenetv2 ") and "alpha=1.0" in line for line in out)
+
+
+def test_unsupported_ops_are_reported_and_strict_fails(run_cli):
+    args = ["report", "torch.nn:Bilinear", "--set", "in1_features=4", "--set", "in2_features=4",
+            "--set", "out_features=2", "--input", "3x4", "--input", "3x4"]
+    result = run_cli(*args)
+    assert result.exit_code == 0
+    assert "unsupported ops (no cost rule, not counted): aten._trilinear.default x1" in \
+        result.stdout
+    strict = run_cli(*args, "--strict")
+    assert strict.exit_code == 2
+    assert "ops without a cost rule: aten._trilinear.default x1" in strict.stderr
