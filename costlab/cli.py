@@ -101,5 +101,34 @@ def list_specs(pattern: str) -> None:
             click.echo(f"{name:<26} {spec.title:<30} {params}")
 
 
+@cli.command("reproduce")
+@click.argument("tables", nargs=-1)
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False), default="reports",
+              show_default=True, help="Directory of the markdown reports.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a report differs from what the code computes.")
+@click.option("--list", "list_only", is_flag=True, help="List the tables and exit.")
+def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_only: bool) -> int:
+    """Rebuild the papers' tables (published beside computed) as markdown in reports/."""
+    from costlab.reproduce import TABLES, _select, check_reports, reproduce
+    if list_only:
+        for slug in _select(()):
+            click.echo(f"{slug:<36} {(TABLES[slug].__doc__ or '').strip().splitlines()[0]}")
+        return 0
+    out = Path(directory)
+    if check:
+        drifts = check_reports(out, tables)
+        for drift in drifts:
+            click.echo(f"{drift.path}: differs from what the code computes "
+                       f"(regenerate: costlab reproduce {drift.slug})")
+            click.echo("\n".join(drift.diff[:40]))
+        return 1 if drifts else 0
+    out.mkdir(parents=True, exist_ok=True)
+    for slug, text in reproduce(tables).items():
+        (out / f"{slug}.md").write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out / (slug + '.md')}")
+    return 0
+
+
 def main() -> None:
     cli.main(prog_name="costlab")

@@ -1,0 +1,183 @@
+"""`costlab reproduce`: the papers' tables rebuilt, published beside computed, with verdicts.
+
+A table is a function of an `Evaluator` (which analyzes each spec variant once) returning a
+`PaperTable`; most rows come straight from the specs' `reported:` entries.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from costlab.api import Analysis, analyze
+from costlab.errors import OptionError
+from costlab.models import load_named_spec
+from costlab.published import METRICS, Comparison, compare_entry, variant_config
+from costlab.spec import ArchSpec, Reported
+
+__all__ = ["Section", "PaperTable", "Evaluator", "TABLES", "paper_table", "entry_rows", "render_report",
+           "reproduce", "check_reports"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a report, under an optional heading."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    """A reproduced table: one or more sections of rows, and notes on what was assumed."""
+
+    title: str
+    source: str
+    sections: tuple[Section, ...]
+    notes: tuple[str, ...] = ()
+    conventions: tuple[str, ...] = ()
+
+
+class Evaluator:
+    """Analyzes each (spec, configuration) once per run."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str, tuple[tuple[str, Any], ...]], Analysis] = {}
+        self._specs: dict[str, ArchSpec] = {}
+
+    def spec(self, name: str) -> ArchSpec:
+        if name not in self._specs:
+            self._specs[name] = load_named_spec(name)
+        return self._specs[name]
+
+    def analysis(self, name: str, *, convention: str = "torch", **config: Any) -> Analysis:
+        """The spec analyzed at its defaults with `config` applied, parameters counted
+        under `convention`."""
+        spec = self.spec(name)
+        full = {**{k: p.default for k, p in spec.params.items()}, **config}
+        key = (name, convention, tuple(sorted(full.items())))
+        if key not in self._cache:
+            self._cache[key] = analyze(spec, settings=full, params=convention)
+        return self._cache[key]
+
+    def judge(self, name: str, entry: Reported) -> Comparison | None:
+        """The verdict on one published entry, or None for a metric costlab does not compute."""
+        if entry.metric not in METRICS:
+            return None
+        result = self.analysis(name, **variant_config(self.spec(name), entry))
+        return compare_entry(entry, METRICS[entry.metric](result.trace, result.full_cost, entry))
+
+
+TableFn = Callable[[Evaluator], PaperTable]
+TABLES: dict[str, TableFn] = {}
+
+
+def paper_table(slug: str) -> Callable[[TableFn], TableFn]:
+    """Registers a table under the report's file name (`reports/<slug>.md`)."""
+    def register(fn: TableFn) -> TableFn:
+        if slug in TABLES:
+            raise ValueError(f"table {slug!r} is registered twice")
+        TABLES[slug] = fn
+        return fn
+    return register
+
+
+ENTRY_HEADERS = ("model", "variant", "metric", "published", "computed", "difference",
+                 "verdict", "note")
+
+
+def _variant(entry: Reported) -> str:
+    return ", ".join(f"{k}={v}" for k, v in entry.variant.items()) or "default"
+
+
+def entry_rows(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str | None]]
+               ) -> list[tuple[str, ...]]:
+    """Rows for every reported entry of (spec, source, table or None for any table)."""
+    rows = []
+    for name, source, table in selectors:
+        spec = evaluator.spec(name)
+        for entry in spec.reported:
+            if entry.source != source or (table is not None and entry.table != table):
+                continue
+            judged = evaluator.judge(name, entry)
+            if judged is None:
+                rows.append((spec.title, _variant(entry), entry.metric, entry.published, "",
+                             "", "as published (not computed)", entry.note))
+                continue
+            rows.append((spec.title, _variant(entry), judged.convention, entry.published,
+                         f"{judged.computed:,}", f"{judged.diff_pct:+.2f}%", judged.verdict,
+                         entry.note))
+    return rows
+
+
+def _is_number(text: str) -> bool:
+    return bool(text) and (text[0].isdigit() or text[0] in "+-") and any(c.isdigit() for c in text)
+
+
+def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A pipe table; columns whose every cell is a number are right-aligned."""
+    from costlab.report import render_table
+    align = ["right" if rows and all(_is_number(r[i]) or not r[i] for r in rows)
+             and any(r[i] for r in rows) else "left" for i in range(len(headers))]
+    return render_table(headers, rows, "markdown", align)
+
+
+def render_report(slug: str, table: PaperTable) -> str:
+    """The markdown report; deterministic (no dates), so --check can compare it byte for byte."""
+    from costlab import __version__
+    parts = [f"# {table.title}", "",
+             f"Source: {table.source}.", "",
+             f"Generated by `costlab reproduce {slug}` (costlab {__version__}). Do not edit: "
+             "`costlab reproduce --check` fails when this file and the code disagree.", ""]
+    if table.conventions:
+        parts += ["Conventions:", ""] + [f"- {c}" for c in table.conventions] + [""]
+    for section in table.sections:
+        if section.heading:
+            parts += [f"## {section.heading}", ""]
+        parts += [_markdown_table(section.headers, section.rows), ""]
+    if table.notes:
+        parts += ["Notes:", ""] + [f"- {n}" for n in table.notes] + [""]
+    return "\n".join(parts)
+
+
+def _select(names: Sequence[str]) -> list[str]:
+    _load_tables()
+    unknown = [n for n in names if n not in TABLES]
+    if unknown:
+        raise OptionError(f"unknown table {unknown[0]!r}; tables: {', '.join(sorted(TABLES))}")
+    return list(names) or sorted(TABLES)
+
+
+def reproduce(names: Sequence[str] = ()) -> dict[str, str]:
+    """slug -> markdown, for the tables named (all by default)."""
+    evaluator = Evaluator()
+    return {slug: render_report(slug, TABLES[slug](evaluator)) for slug in _select(names)}
+
+
+@dataclass(frozen=True)
+class Drift:
+    slug: str
+    path: Path
+    diff: list[str] = field(default_factory=list)
+
+
+def check_reports(directory: Path, names: Sequence[str] = ()) -> list[Drift]:
+    """Reports in `directory` that are missing or differ from what the code computes now."""
+    drifts = []
+    for slug, text in reproduce(names).items():
+        path = directory / f"{slug}.md"
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if old != text:
+            diff = list(difflib.unified_diff(old.splitlines(), text.splitlines(),
+                                             f"{path} (committed)", f"{path} (computed)",
+                                             lineterm="", n=0))
+            drifts.append(Drift(slug, path, diff))
+    return drifts
+
+
+def _load_tables() -> None:
+    import costlab.tables  # noqa: F401 - registers the built-in tables
