@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from costlab.count import ModelCost
 from costlab.params import ParamConvention, count_params
+from costlab.registry import registrar
 from costlab.spec import ArchSpec, Reported, Scalar
 from costlab.trace import Trace
 
@@ -27,14 +28,8 @@ MetricFn = Callable[[Trace, ModelCost, Reported], Candidates]
 METRICS: dict[str, MetricFn] = {}
 
 
-def register_metric(name: str) -> Callable[[MetricFn], MetricFn]:
-    """Registers how a reported metric is computed from the trace and the counts."""
-    def register(fn: MetricFn) -> MetricFn:
-        if name in METRICS:
-            raise ValueError(f"metric {name!r} is registered twice")
-        METRICS[name] = fn
-        return fn
-    return register
+register_metric = registrar(METRICS, "metric")
+"""`@register_metric("macs")`: how a reported metric is computed from the trace and counts."""
 
 
 @register_metric("macs")

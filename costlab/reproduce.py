@@ -15,6 +15,7 @@ from typing import Any
 from costlab.api import Analysis, analyze
 from costlab.errors import OptionError
 from costlab.models import load_named_spec
+from costlab.registry import registrar
 from costlab.published import METRICS, Comparison, compare_entry, variant_config
 from costlab.spec import ArchSpec, Reported
 
@@ -76,14 +77,8 @@ TableFn = Callable[[Evaluator], PaperTable]
 TABLES: dict[str, TableFn] = {}
 
 
-def paper_table(slug: str) -> Callable[[TableFn], TableFn]:
-    """Registers a table under the report's file name (`reports/<slug>.md`)."""
-    def register(fn: TableFn) -> TableFn:
-        if slug in TABLES:
-            raise ValueError(f"table {slug!r} is registered twice")
-        TABLES[slug] = fn
-        return fn
-    return register
+paper_table = registrar(TABLES, "table")
+"""`@paper_table("slug")` registers a table under its report's name, `reports/<slug>.md`."""
 
 
 ENTRY_HEADERS = ("model", "variant", "metric", "published", "computed", "difference",
