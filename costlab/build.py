@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from costlab.blocks.context import BuildContext
 from costlab.blocks.registry import bind_args, get_block
 from costlab.errors import SpecError
 from costlab.spec import ArchSpec, LayerSpec, Scalar
+from costlab.trace import FastMeta
 
 __all__ = ["BuiltModel", "build_model", "input_shape"]
 
@@ -74,8 +76,9 @@ def _build_row(build: Any, args: Any, ctx: BuildContext, layer: LayerSpec, file:
                device: str | torch.device) -> tuple[nn.Module, Shape]:
     try:
         module = build(args, ctx)
-        with torch.no_grad():  # the probe runs where the weights are: free on meta
-            out = module.eval()(torch.zeros(ctx.shape, device=device))
+        probe = torch.zeros(ctx.shape, device=device)  # where the weights are: free on meta
+        with torch.no_grad(), FastMeta() if probe.is_meta else contextlib.nullcontext():
+            out = module.eval()(probe)
     except (ValueError, RuntimeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"{layer.op} on input {_fmt(ctx.shape)}: {message}", file=file,

@@ -104,8 +104,9 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
         raise UnsupportedOpsError(f"ops without a cost rule: {listed}")
     calls = _first_calls(trace.calls)
     paths = list(per_path) + [p for p in param_counts if p not in per_path]
-    rows = tuple(_row(path, per_path.get(path, []), calls.get(path), trace, param_counts[path])
-                 for path in paths)
+    parents = {p.rsplit(".", 1)[0] if "." in p else "" for p in trace.module_types if p}
+    rows = tuple(_row(path, per_path.get(path, []), calls.get(path), trace, param_counts[path],
+                      path not in parents) for path in paths)
     totals = Totals(sum(r.macs for r in rows), sum(r.params for r in rows),
                     sum(r.elementwise for r in rows))
     ordered = {str(c): tuple(by_class[str(c)]) for c in OpClass if str(c) in by_class}
@@ -120,9 +121,8 @@ def _first_calls(calls: tuple[ModuleCall, ...]) -> dict[str, ModuleCall]:
 
 
 def _row(path: str, costs: list[tuple[OpEvent, OpCost]], call: ModuleCall | None, trace: Trace,
-         params: int) -> LayerCost:
+         params: int, leaf: bool) -> LayerCost:
     kind = trace.module_types.get(path, "")
-    leaf = not any(p.startswith(path + ".") if path else p for p in trace.module_types if p != path)
     if call is not None and leaf:
         inputs = [t for t in call.inputs]
         input_shape = inputs[0].shape if inputs else None

@@ -19,7 +19,7 @@ from torch.utils._pytree import tree_leaves, tree_map
 
 from costlab.errors import TraceError
 
-__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module"]
+__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module", "FastMeta"]
 
 Shape = tuple[int, ...]
 
@@ -120,6 +120,50 @@ class _Registry:
         return self._metas.get(id(tensor))
 
 
+def _same_as_input(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    return torch.empty_like(args[0])
+
+
+def _input_itself(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    return args[0]
+
+
+def _batch_norm_outputs(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    x = args[0]
+    channels = (x.shape[1],)
+    return (torch.empty_like(x), torch.empty(channels, device="meta", dtype=x.dtype),
+            torch.empty(channels, device="meta", dtype=x.dtype))
+
+
+_UNARY = ["relu", "hardtanh", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh",
+          "elu", "leaky_relu", "mish"]
+# PyTorch's meta kernels for these run as Python reference decompositions (about 1 ms per call,
+# most of a MobileNet's trace time); their outputs are the input's shape, so they are made
+# directly. tests/test_trace.py checks each against the real meta kernel.
+_FAST_META: dict[Any, Callable[[Sequence[Any], Mapping[str, Any]], Any]] = {
+    **{getattr(torch.ops.aten, name).default: _same_as_input for name in _UNARY},
+    **{getattr(torch.ops.aten, name + "_").default: _input_itself for name in _UNARY},
+    torch.ops.aten.native_batch_norm.default: _batch_norm_outputs,
+    torch.ops.aten._native_batch_norm_legit_no_training.default: _batch_norm_outputs,
+}
+
+
+def _run(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    fast = _FAST_META.get(func)
+    x = args[0] if args else None
+    if fast is not None and isinstance(x, torch.Tensor) and x.is_meta \
+            and x.dtype == torch.float32:
+        return fast(args, kwargs)
+    return func(*args, **kwargs)
+
+
+class FastMeta(TorchDispatchMode):
+    """Runs ops with the shape-only fast paths above (used by the builder's shape probes)."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+        return _run(func, args, kwargs or {})
+
+
 class _Recorder(TorchDispatchMode):
     def __init__(self, registry: _Registry, scope: Callable[[], tuple[str, str]]) -> None:
         super().__init__()
@@ -127,7 +171,7 @@ class _Recorder(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+        out = _run(func, args, kwargs)
         bound = _bind(func, args, kwargs)
         inputs = tuple(self._input(t) for t in tree_leaves((args, kwargs))
                        if isinstance(t, torch.Tensor))
