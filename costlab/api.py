@@ -10,6 +10,7 @@ import pandas as pd
 from torch import nn
 
 from costlab.count import ModelCost, aggregate, count_costs
+from costlab.errors import OptionError
 from costlab.models import Target, resolve_model
 from costlab.params import ParamConvention
 from costlab.published import Comparison, compare_reported
@@ -93,6 +94,8 @@ def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
 def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
                    depth: int | None = None, strict: bool = False) -> Analysis:
     """Traces and counts an already resolved model."""
+    if depth is not None and depth < 0:
+        raise OptionError(f"depth must be at least 0, got {depth}")
     trace = trace_module(target.module, target.input_shapes)
     full = count_costs(trace, params=params, strict=strict)
     cost = full if depth is None else aggregate(full, trace, depth)

@@ -35,3 +35,13 @@ def test_published_figures_compared_for_matching_variant():
     rows = {(c.entry.source, c.entry.metric): c for c in result.published}
     assert rows[("003", "macs")].entry.published == "149M"
     assert all(c.entry.variant.get("alpha") == 0.5 for c in result.published)
+
+
+def test_bad_options_raise_costlab_errors():
+    import pytest
+    with pytest.raises(costlab.CostlabError, match="depth must be at least 0"):
+        costlab.analyze("mobilenetv2", depth=-1)
+    with pytest.raises(costlab.CostlabError, match="unknown parameter convention"):
+        costlab.analyze("mobilenetv2", params="tf")
+    with pytest.raises(costlab.CostlabError, match="batch must be at least 1"):
+        costlab.analyze("mobilenetv2", batch=0)
