@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -11,13 +11,14 @@ from torch import nn
 
 from costlab.count import ModelCost, aggregate, count_costs
 from costlab.errors import OptionError
+from costlab.memory import MemoryAnalysis, analyze_memory
 from costlab.models import Target, resolve_model
 from costlab.params import ParamConvention
 from costlab.published import Comparison, compare_reported
 from costlab.spec import ArchSpec, Scalar
 from costlab.trace import Trace, trace_module
 
-__all__ = ["Analysis", "analyze", "CONVENTIONS"]
+__all__ = ["Analysis", "analyze", "analyze_target", "memory", "CONVENTIONS"]
 
 CONVENTIONS = {
     "macs": "multiply-accumulates of convolution, linear and matmul ops: conv = output elements"
@@ -42,6 +43,7 @@ class Analysis:
     depth: int | None
     published: tuple[Comparison, ...]
     spec: ArchSpec | None
+    memory: MemoryAnalysis | None = None   # fp32, every tensor: the report's summary
 
     @property
     def totals(self) -> dict[str, int]:
@@ -101,5 +103,37 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
     cost = full if depth is None else aggregate(full, trace, depth)
     published = tuple(compare_reported(target.spec, target.config, trace, full)) \
         if target.spec is not None else ()
+    summary = analyze_memory(trace, full, dtype="fp32", view="all")
     return Analysis(target.name, dict(target.config), target.input_shapes, trace, cost, full,
-                    depth, published, target.spec)
+                    depth, published, target.spec, summary)
+
+
+def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
+           view: str = "blocks", training: bool = False, optimizer: str = "adam",
+           measure: bool = False, alpha: float | None = None, resolution: int | None = None,
+           num_classes: int | None = None, batch: int = 1,
+           inputs: Sequence[tuple[int, ...]] | None = None,
+           settings: Mapping[str, Any] | None = None) -> tuple[Analysis, MemoryAnalysis]:
+    """Memory analyses, mirroring `costlab memory`: feature maps, the largest tensor per
+    resolution, peak, naive sum and bound; with `training`, training memory; with `measure`,
+    the measured peak of the real model. dtype defaults to fp16 (Table 3), fp32 for training.
+    """
+    from costlab.measure import measure_peak
+    from costlab.training import training_memory
+    merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
+              **(settings or {})}
+    target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
+    analysis = analyze_target(target)
+    dtype = dtype or ("fp32" if training else "fp16")
+    result = analyze_memory(analysis.trace, analysis.full_cost, dtype=dtype, view=view)
+    extra: dict[str, Any] = {}
+    if training:
+        extra["training"] = training_memory(target.module, target.input_shapes,
+                                            analysis.full_cost, optimizer=optimizer,
+                                            dtype=dtype)
+    if measure:
+        extra["measured"] = measure_peak(target.module, target.input_shapes)
+        if training:
+            extra["measured_training"] = measure_peak(target.module, target.input_shapes,
+                                                      training=True)
+    return analysis, replace(result, **extra)

@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from costlab.count import ModelCost
+from costlab.memory import DType, ResolutionMax, View, largest_per_resolution
 from costlab.params import ParamConvention, count_params
 from costlab.registry import registrar
 from costlab.spec import ArchSpec, Reported, Scalar
 from costlab.trace import Trace
 
 __all__ = ["Comparison", "METRICS", "register_metric", "variant_matches", "variant_config",
-           "compare_entry", "compare_reported", "verdict"]
+           "compare_entry", "compare_reported", "verdict", "significant_digits"]
 
 # The MobileNet papers count conv and linear weights and leave batch norm out.
 DEFAULT_PARAM_CONVENTION = ParamConvention.WEIGHTS
@@ -50,7 +51,30 @@ def _flops(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
 def _params(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
     first = ParamConvention(entry.convention or DEFAULT_PARAM_CONVENTION)
     order = [first] + [c for c in ParamConvention if c is not first]
-    return {f"params ({c})": sum(count_params(trace, c).values()) for c in order}
+    return {f"{c} params": sum(count_params(trace, c).values()) for c in order}
+
+
+def _at_resolution(trace: Trace, entry: Reported, view: str) -> ResolutionMax | None:
+    height, _, width = entry.at.partition("x")
+    for row in largest_per_resolution(trace, view, DType.FP16):
+        if (str(row.height), str(row.width)) == (height, width or height):
+            return row
+    return None
+
+
+def _per_resolution(field: str) -> MetricFn:
+    """Table 3's figures at one resolution, 16-bit, under each view (blocks first)."""
+    def metric(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+        found = {}
+        for view in (View.BLOCKS, View.BOTTLENECKS, View.ALL):
+            row = _at_resolution(trace, entry, view)
+            found[f"{view} view"] = getattr(row, field) if row else 0
+        return found
+    return metric
+
+
+register_metric("memory_bytes")(_per_resolution("bytes"))
+register_metric("max_channels")(_per_resolution("channels"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,29 +105,49 @@ def variant_matches(spec: ArchSpec, entry: Reported, config: Mapping[str, Scalar
     return True
 
 
-def _within(published: float, precision: float, computed: float) -> str | None:
+def significant_digits(published: str) -> int:
+    """Digits that carry information in a printed figure; an integer's trailing zeros do not
+    ("1600K" has 2, "3.47M" 3, "4,221,032" 7)."""
+    digits = "".join(c for c in str(published) if c.isdigit() or c == ".").lstrip("0.")
+    if "." not in str(published):
+        digits = digits.rstrip("0")
+    return max(1, len(digits.replace(".", "")))
+
+
+def _within(published: float, precision: float, computed: float,
+            significant: int | None = None) -> str | None:
     if abs(computed - published) <= precision / 2 * (1 + 1e-9):
         return "match"
     if published <= computed < published + precision:
         return "match (truncated)"
+    if significant and computed and abs(computed - published) <= 0.01 * published:
+        exponent = math.floor(math.log10(abs(computed))) - significant + 1
+        if math.isclose(round(computed / 10 ** exponent) * 10 ** exponent, published,
+                        rel_tol=1e-9):
+            return f"match ({significant} significant digit{'s' * (significant > 1)})"
     return None
 
 
-def verdict(published: float, precision: float, computed: float) -> str:
+def verdict(published: float, precision: float, computed: float,
+            significant: int | None = None) -> str:
     """`match` within the printed rounding, `match (truncated)` when the printed figure is
-    the computed one cut to its digits, otherwise `differs`."""
-    return _within(published, precision, computed) or "differs"
+    the computed one cut to its digits, `match (N significant digits)` when it is the
+    computed one rounded to the digits the figure shows (and within 1%: "400K" is read as
+    400 +- 0.5K, or as 401,408 rounded to one digit, never as anything from 350K to 450K),
+    otherwise `differs`."""
+    return _within(published, precision, computed, significant) or "differs"
 
 
 def compare_entry(entry: Reported, candidates: Candidates) -> Comparison:
     """Judges one entry: the default convention first, then any other that reproduces it."""
     (label, value), *others = candidates.items()
     diff = (entry.value - value) / value * 100 if value else math.inf
-    found = _within(entry.value, entry.precision, value)
+    significant = significant_digits(entry.published)
+    found = _within(entry.value, entry.precision, value, significant)
     if found:
         return Comparison(entry, value, label, diff, found)
     for other, other_value in others:
-        if _within(entry.value, entry.precision, other_value):
+        if _within(entry.value, entry.precision, other_value, significant):
             return Comparison(entry, value, label, diff, f"match under {other}")
     return Comparison(entry, value, label, diff, "differs")
 

@@ -37,6 +37,14 @@ def humanize(value: float) -> str:
     return f"{value:g}"
 
 
+def fmt_bytes(value: int) -> str:
+    """Decimal units, as the papers use them (their "K" is 1000 bytes): 401408 -> "401.4 kB"."""
+    for scale, suffix in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f} {suffix}"
+    return f"{value} B"
+
+
 def fmt_int(value: int) -> str:
     return f"{value:,}"
 
@@ -96,6 +104,7 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
                      for name, (macs, ops) in analysis.cost.by_class.items()},
         "layers": layers,
         "unsupported_ops": analysis.unsupported,
+        "memory": _memory_summary(analysis),
         "published": [{
             "source": c.entry.source, "table": c.entry.table, "metric": c.entry.metric,
             "variant": dict(c.entry.variant), "published": c.entry.published,
@@ -103,6 +112,18 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
             "difference_pct": round(c.diff_pct, 2), "verdict": c.verdict,
         } for c in analysis.published],
     }
+
+
+def _memory_summary(analysis: Analysis) -> dict[str, Any] | None:
+    mem = analysis.memory
+    if mem is None:
+        return None
+    big = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
+    return {"dtype": str(mem.dtype), "peak_bytes": mem.peak.bytes, "peak_at": mem.peak.module,
+            "naive_bytes": mem.naive_bytes,
+            "largest_tensor": None if big is None else {
+                "tensor": big.tensor, "channels": big.channels, "height": big.height,
+                "width": big.width, "bytes": big.bytes}}
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format | str,
@@ -127,6 +148,14 @@ def _summary(analysis: Analysis, fmt: Format) -> list[str]:
         ["element-wise ops", fmt_int(t.elementwise), humanize(t.elementwise),
          "bias, norm, activation, add, pooling: not in MACs"],
     ]
+    if analysis.memory is not None:
+        mem = analysis.memory
+        rows.append(["peak activations", fmt_int(mem.peak.bytes), fmt_bytes(mem.peak.bytes),
+                     f"fp32, freed after last use; at {mem.peak.module}"])
+        big = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
+        if big is not None:
+            rows.append(["largest tensor", fmt_int(big.bytes), fmt_bytes(big.bytes),
+                         f"fp32, {big.channels}x{big.height}x{big.width} from {big.tensor}"])
     out = lines + ["", render_table(["total", "exact", "", "counts"], rows, fmt,
                                     ["left", "right", "right", "left"])]
     class_rows = [[name, fmt_int(macs), f"{macs / t.macs:.1%}" if t.macs else "", fmt_int(ops)]
@@ -139,13 +168,22 @@ def _summary(analysis: Analysis, fmt: Format) -> list[str]:
 def _published(analysis: Analysis, fmt: Format) -> list[str]:
     if not analysis.published:
         return []
-    rows = [[c.entry.source, c.entry.table[:24], c.convention, c.entry.published,
-             fmt_int(c.computed), f"{c.diff_pct:+.2f}%", c.verdict]
-            for c in analysis.published]
-    return ["", "published figures for this configuration (difference = published vs computed)",
-            render_table(["seed", "table", "metric", "published", "computed", "difference",
-                          "verdict"], rows, fmt,
-                         ["left", "left", "left", "right", "right", "right", "left"])]
+    terminal = fmt is Format.TABLE
+    rows = [[f"{c.entry.source} {c.entry.table}"[:16], metric_label(c),
+             *([] if terminal else [c.convention]), c.entry.published, fmt_int(c.computed),
+             f"{c.diff_pct:+.1f}%", c.verdict] for c in analysis.published]
+    headers = ["source", "metric", *([] if terminal else ["counted as"]), "published",
+               "computed", "diff", "verdict"]
+    align = ["left", "left", *([] if terminal else ["left"]), "right", "right", "right", "left"]
+    return ["", "published figures for this configuration (diff = published vs computed;",
+            "memory at fp16 in the blocks view unless the verdict names another)",
+            render_table(headers, rows, fmt, align)]
+
+
+def metric_label(comparison: Any) -> str:
+    """`macs`, `params`, `memory_bytes@112x112`: the metric and where it applies."""
+    entry = comparison.entry
+    return f"{entry.metric}@{entry.at}" if entry.at else entry.metric
 
 
 def _unsupported(analysis: Analysis) -> list[str]:

@@ -71,6 +71,7 @@ class Reported:
     convention: str | None = None
     line: int | None = None
     table: str = ""  # the published table it comes from, e.g. "Table 4"
+    at: str = ""     # where in the network, for per-resolution figures: "112x112"
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +288,8 @@ def _parse_layers(doc: _Located, params: Mapping[str, ParamSpec],
     return tuple(layers)
 
 
-_REPORTED_KEYS = {"source", "table", "metric", "published", "variant", "note", "convention"}
+_REPORTED_KEYS = {"source", "table", "metric", "published", "variant", "note", "convention",
+                  "at"}
 
 
 def _parse_reported(raw: Any, params: Mapping[str, ParamSpec], file: str) -> tuple[Reported, ...]:
@@ -319,6 +321,7 @@ def _parse_reported(raw: Any, params: Mapping[str, ParamSpec], file: str) -> tup
             published=str(published), variant=MappingProxyType(variant), value=value,
             precision=precision, note=str(item.get("note", "")),
             convention=item.get("convention"), line=line, table=str(item.get("table", "")),
+            at=str(item.get("at", "")),
         ))
     return tuple(entries)
 

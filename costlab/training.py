@@ -1,0 +1,118 @@
+"""Training memory: parameters, gradients, optimizer state and the activations autograd
+actually saves for backward (recorded on meta tensors, not guessed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import torch
+from torch import nn
+
+from costlab.count import ModelCost
+from costlab.errors import OptionError, TraceError
+from costlab.memory import DType, bytes_per_element
+from costlab.trace import FastMeta
+
+__all__ = ["Optimizer", "TrainingMemory", "saved_activation_elements", "training_memory",
+           "formula_001"]
+
+Shape = tuple[int, ...]
+
+
+class Optimizer(StrEnum):
+    """Optimizers by the state they keep per parameter."""
+
+    SGD = "sgd"            # none
+    MOMENTUM = "momentum"  # one momentum buffer
+    ADAM = "adam"          # first and second moments
+
+
+_STATE_COPIES = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}
+
+
+def parse_optimizer(name: Optimizer | str) -> Optimizer:
+    try:
+        return Optimizer(name)
+    except ValueError:
+        raise OptionError(f"unknown optimizer {name!r}; one of "
+                          f"{', '.join(o.value for o in Optimizer)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingMemory:
+    """Bytes held during one training step, by kind, and the total."""
+
+    dtype: str
+    optimizer: str
+    batch: int
+    params_bytes: int
+    gradients_bytes: int
+    optimizer_bytes: int
+    saved_activations_bytes: int
+    saved_tensors: int
+    formula_bytes: int     # seed 001, section 5.1, on the same model
+
+    @property
+    def total_bytes(self) -> int:
+        return (self.params_bytes + self.gradients_bytes + self.optimizer_bytes
+                + self.saved_activations_bytes)
+
+
+def saved_activation_elements(model: nn.Module, input_shapes: Sequence[Shape]) -> tuple[int, int]:
+    """Runs one training-mode forward on meta tensors and sums the distinct tensors autograd
+    saves for backward, leaving out parameters (and views of them). Returns (elements, count).
+    """
+    stand_ins = {name: nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
+                 for name, p in model.named_parameters()}
+    stand_ins |= {name: torch.empty_like(b, device="meta") for name, b in model.named_buffers()}
+    param_ids = {id(p) for p in stand_ins.values() if isinstance(p, nn.Parameter)}
+    saved: dict[int, int] = {}
+    alive: list[torch.Tensor] = []
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        base = tensor._base if tensor._base is not None else tensor
+        if id(base) not in param_ids and id(tensor) not in param_ids:
+            alive.append(base)
+            saved[id(base)] = max(saved.get(id(base), 0), base.numel())
+        return tensor
+
+    inputs = [torch.empty(s, device="meta") for s in input_shapes]
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.train()
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), FastMeta():
+            torch.func.functional_call(model, stand_ins, tuple(inputs), strict=False)
+    except Exception as exc:  # noqa: BLE001 - user code: one line naming the failure
+        raise TraceError(f"training-mode forward failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        for module, training in modes:
+            module.training = training
+    return sum(saved.values()), len(saved)
+
+
+def formula_001(cost: ModelCost) -> int:
+    """Seed 001, section 5.1: (parameters + parameter gradients + feature map + filter map
+    size) x 4, with the feature map the largest (N_in + N_out) x H x W of Table A1 and the
+    filter map the largest filter coefficient count of Table A2."""
+    feature_map = max(((r.input_shape[1] + r.output_shape[1]) * r.input_shape[2]
+                       * r.input_shape[3] for r in cost.layers
+                       if r.input_shape and r.output_shape and len(r.input_shape) == 4
+                       and len(r.output_shape) == 4), default=0)
+    filter_map = max((r.params for r in cost.layers if r.kernel is not None), default=0)
+    return (2 * cost.totals.params + feature_map + filter_map) * 4
+
+
+def training_memory(model: nn.Module, input_shapes: Sequence[Shape], cost: ModelCost, *,
+                    optimizer: Optimizer | str = Optimizer.ADAM,
+                    dtype: DType | str = DType.FP32) -> TrainingMemory:
+    """Memory of one training step at `dtype`; `cost` must count params under `torch`."""
+    optimizer, size = parse_optimizer(optimizer), bytes_per_element(dtype)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    elements, count = saved_activation_elements(model, input_shapes)
+    return TrainingMemory(str(dtype), str(optimizer), input_shapes[0][0] if input_shapes else 1,
+                          total * size, trainable * size,
+                          _STATE_COPIES[optimizer] * trainable * size, elements * size, count,
+                          formula_001(cost))
