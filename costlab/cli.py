@@ -86,6 +86,51 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     _write(render(analysis, fmt), output)
 
 
+def _model_options(fn: Any) -> Any:
+    """The options every command that builds a model shares."""
+    for option in reversed([
+        click.option("--alpha", type=float, help="Width multiplier (spec parameter)."),
+        click.option("--resolution", type=int, help="Input height and width."),
+        click.option("--num-classes", type=int, help="Classifier outputs (spec parameter)."),
+        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True),
+        click.option("--input", "inputs", multiple=True, metavar="SHAPE",
+                     help="Input shape such as 1x3x224x224, for import-path models."),
+        click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                     help="Any other spec parameter, or a keyword argument of the callable."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@click.argument("model")
+@_model_options
+@click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+              help="Activation element type [default: fp16, as Table 3; fp32 with --training].")
+@click.option("--view", type=click.Choice(["all", "blocks", "bottlenecks"]), default="blocks",
+              show_default=True, help="Which tensors count for the per-resolution maxima.")
+@click.option("--training", is_flag=True, help="Add the memory of a training step.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
+              show_default=True)
+@click.option("--measure", is_flag=True, help="Also run the real model and measure its peak.")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+def memory(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
+           batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], dtype: str | None,
+           view: str, training: bool, optimizer: str, measure: bool, fmt: str,
+           output: str | None) -> None:
+    """Feature-map memory of MODEL: largest tensor per resolution, peak, training."""
+    from costlab.api import memory as memory_analysis
+    from costlab.models import parse_shape
+    from costlab.report_memory import render_memory
+    analysis, mem = memory_analysis(
+        model, dtype=dtype, view=view, training=training, optimizer=optimizer,
+        measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
+        batch=batch, inputs=[parse_shape(s) for s in inputs] or None, settings=_settings(sets))
+    _write(render_memory(analysis, mem, fmt), output)
+
+
 @cli.command("list")
 @click.argument("pattern", default="*")
 def list_specs(pattern: str) -> None:

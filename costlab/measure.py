@@ -7,7 +7,10 @@ is what the forward (or forward and backward) pass itself allocated beyond what 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -41,8 +44,23 @@ def materialize(model: nn.Module, device: str = "cpu", seed: int = 0) -> nn.Modu
     return real
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """The profiler's C++ side logs start and stop lines to fd 2; keep the output clean."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _profiled_peak(run: object) -> int:
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU],
+                                  profile_memory=True) as prof:
         run()  # type: ignore[operator]
     deltas = []
     for event in prof.events():

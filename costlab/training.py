@@ -52,17 +52,26 @@ class TrainingMemory:
     optimizer_bytes: int
     saved_activations_bytes: int
     saved_tensors: int
-    formula_bytes: int     # seed 001, section 5.1, on the same model
+    gradient_in_flight_bytes: int  # the largest activation's gradient, flowing back
+    formula_bytes: int             # seed 001, section 5.1, on the same model
+
+    @property
+    def step_peak_bytes(self) -> int:
+        """What one forward and backward allocate at their peak: saved activations,
+        parameter gradients and the activation gradient in flight."""
+        return self.saved_activations_bytes + self.gradients_bytes + self.gradient_in_flight_bytes
 
     @property
     def total_bytes(self) -> int:
-        return (self.params_bytes + self.gradients_bytes + self.optimizer_bytes
-                + self.saved_activations_bytes)
+        return self.params_bytes + self.optimizer_bytes + self.step_peak_bytes
 
 
-def saved_activation_elements(model: nn.Module, input_shapes: Sequence[Shape]) -> tuple[int, int]:
+def saved_activation_elements(model: nn.Module, input_shapes: Sequence[Shape]
+                              ) -> tuple[int, int, int]:
     """Runs one training-mode forward on meta tensors and sums the distinct tensors autograd
-    saves for backward, leaving out parameters (and views of them). Returns (elements, count).
+    saves for backward, leaving out parameters (and views of them).
+
+    Returns (elements, count, elements of the largest one).
     """
     stand_ins = {name: nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
                  for name, p in model.named_parameters()}
@@ -89,7 +98,7 @@ def saved_activation_elements(model: nn.Module, input_shapes: Sequence[Shape]) -
     finally:
         for module, training in modes:
             module.training = training
-    return sum(saved.values()), len(saved)
+    return sum(saved.values()), len(saved), max(saved.values(), default=0)
 
 
 def formula_001(cost: ModelCost) -> int:
@@ -111,8 +120,8 @@ def training_memory(model: nn.Module, input_shapes: Sequence[Shape], cost: Model
     optimizer, size = parse_optimizer(optimizer), bytes_per_element(dtype)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    elements, count = saved_activation_elements(model, input_shapes)
+    elements, count, largest = saved_activation_elements(model, input_shapes)
     return TrainingMemory(str(dtype), str(optimizer), input_shapes[0][0] if input_shapes else 1,
                           total * size, trainable * size,
                           _STATE_COPIES[optimizer] * trainable * size, elements * size, count,
-                          formula_001(cost))
+                          largest * size, formula_001(cost))

@@ -104,3 +104,28 @@ def test_unsupported_ops_are_reported_and_strict_fails(run_cli):
     strict = run_cli(*args, "--strict")
     assert strict.exit_code == 2
     assert "ops without a cost rule: aten._trilinear.default x1" in strict.stderr
+
+
+def test_memory_json(run_cli):
+    data = json.loads(run_cli("memory", "mobilenetv1", "--format", "json").stdout)
+    assert {"per_resolution", "peak_bytes", "naive_bytes", "bound_bytes"} <= set(data)
+    first = data["per_resolution"][1]          # after the 224 x 224 input: 64 x 112 x 112
+    assert {k: first[k] for k in ("height", "width", "channels", "elements", "bytes")} == {
+        "height": 112, "width": 112, "channels": 64, "elements": 64 * 112 * 112,
+        "bytes": 64 * 112 * 112 * 2}
+    assert max(r["bytes"] for r in data["per_resolution"]) == 1_605_632   # the paper's 1600K
+
+
+def test_memory_training_table(run_cli):
+    result = run_cli("memory", "mobilenetv2", "--training", "--optimizer", "momentum",
+                     "--view", "bottlenecks")
+    assert result.exit_code == 0
+    assert "optimizer state (momentum)" in result.stdout
+    assert "seed 001, section 5.1 formula" in result.stdout
+    assert "bottleneck1" in result.stdout and "400K" in result.stdout
+    assert "match under bottlenecks view" in result.stdout
+
+
+def test_memory_bad_view(run_cli):
+    result = run_cli("memory", "mobilenetv2", "--view", "some")
+    assert result.exit_code == 2 and "Invalid value for '--view'" in result.stderr
