@@ -73,6 +73,15 @@ def _per_resolution(field: str) -> MetricFn:
     return metric
 
 
+@register_metric("max_memory_bytes")
+def _max_memory(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+    """Table 3's last row: the largest of the per-resolution maxima, 16-bit, per view."""
+    return {f"{view} view": max((r.bytes for r in largest_per_resolution(trace, view,
+                                                                          DType.FP16)),
+                                default=0)
+            for view in (View.BLOCKS, View.BOTTLENECKS, View.ALL)}
+
+
 register_metric("memory_bytes")(_per_resolution("bytes"))
 register_metric("max_channels")(_per_resolution("channels"))
 

@@ -7,6 +7,7 @@ A table is a function of an `Evaluator` (which analyzes each spec variant once) 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,14 +104,19 @@ def entry_rows(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str | N
                 rows.append((spec.title, _variant(entry), entry.metric, entry.published, "",
                              "", "as published (not computed)", entry.note))
                 continue
-            rows.append((spec.title, _variant(entry), judged.convention, entry.published,
+            metric = f"{entry.metric}@{entry.at}" if entry.at else entry.metric
+            rows.append((spec.title, _variant(entry), f"{metric} [{judged.convention}]",
+                         entry.published,
                          f"{judged.computed:,}", f"{judged.diff_pct:+.2f}%", judged.verdict,
                          entry.note))
     return rows
 
 
+_NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+\s*(%|K|M|G| points)?$")
+
+
 def _is_number(text: str) -> bool:
-    return bool(text) and (text[0].isdigit() or text[0] in "+-") and any(c.isdigit() for c in text)
+    return bool(_NUMBER.match(text))
 
 
 def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
