@@ -65,7 +65,10 @@ class BuildContext:
         return self.shape[1]
 
     def scale(self, channels: int, width: Width = "scaled") -> int:
-        """Output channels of a layer written as `channels` in the spec."""
+        """Output channels of a layer written as `channels` in the spec; a spec without an
+        `alpha` parameter has no width multiplier, so its channels are taken as written."""
+        if "alpha" not in self.params:
+            return channels
         return scale_channels(channels, float(self.params.get("alpha", 1.0)),
                               self.params.get("rounding", WidthRounding.MAKE_DIVISIBLE), width,
                               int(self.params.get("divisor", 8)))

@@ -1,0 +1,62 @@
+"""Every spec builds and traces at its default and at its parameters' extremes; reference
+parameter counts and hand-computed MACs."""
+
+from __future__ import annotations
+
+import pytest
+
+import costlab
+from costlab.models import find_specs, load_named_spec
+
+
+def _extremes():
+    for name in find_specs():
+        spec = load_named_spec(name)
+        yield pytest.param(name, {}, id=f"{name}-default")
+        for key in ("alpha", "resolution"):
+            param = spec.params.get(key)
+            if param is None:
+                continue
+            for bound in ("minimum", "maximum"):
+                value = getattr(param, bound)
+                if value is not None and (key != "resolution" or value <= 512):
+                    yield pytest.param(name, {key: value}, id=f"{name}-{key}={value}")
+
+
+@pytest.mark.parametrize("name, overrides", list(_extremes()))
+def test_spec_builds_and_reports(name, overrides):
+    result = costlab.analyze(name, settings=overrides)
+    assert result.totals["macs"] > 0 and result.totals["params"] > 0
+    assert not result.unsupported
+    assert result.layers["macs"].sum() == result.totals["macs"]
+
+
+@pytest.mark.parametrize("name, params", [
+    ("alexnet", 61_100_840),     # torchvision's documented counts (torch convention)
+    ("vgg16", 138_357_544),
+    ("resnet18", 11_689_512),
+    ("mobilenetv2", 3_504_872),
+    # LeNet-5 with a full C3: C1 6x(25+1), C3 16x(150+1), C5 120x(400+1), F6 84x(120+1),
+    # output 10x(84+1)
+    ("lenet5", 6 * 26 + 16 * 151 + 120 * 401 + 84 * 121 + 10 * 85),
+])
+def test_reference_parameter_counts(name, params):
+    assert costlab.analyze(name).totals["params"] == params
+
+
+def test_hand_computed_macs():
+    alexnet = costlab.analyze("alexnet").full_cost.layers
+    rows = {r.path: r.macs for r in alexnet}
+    assert rows["conv1.conv"] == 55 * 55 * 64 * 3 * 11 * 11       # 70,276,800
+    assert rows["linear1.0"] == 9216 * 4096
+    resnet = {r.path: r.macs for r in costlab.analyze("resnet18").full_cost.layers}
+    assert resnet["conv1.conv"] == 112 * 112 * 64 * 3 * 7 * 7     # 118,013,952
+    assert resnet["basic2.0.downsample.conv"] == 28 * 28 * 128 * 64
+    lenet = costlab.analyze("lenet5").totals["macs"]
+    assert lenet == 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 120 * 400 + 120 * 84 + 84 * 10
+    vgg = costlab.analyze("vgg16").totals["macs"]
+    convs = sum(size * size * cout * cin * 9 for size, cin, cout in [
+        (224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128), (56, 128, 256),
+        (56, 256, 256), (56, 256, 256), (28, 256, 512), (28, 512, 512), (28, 512, 512),
+        (14, 512, 512), (14, 512, 512), (14, 512, 512)])
+    assert vgg == convs + 25088 * 4096 + 4096 * 4096 + 4096 * 1000
