@@ -61,9 +61,11 @@ def build_model(spec: ArchSpec, params: Mapping[str, Scalar], *, batch: int = 1,
                                 field=f"{layer.field}.name")
             repeats = args.n if block.repeats else 1
             children = []
+            # Fields that apply to the first repeat only, and their value for the others.
+            later = getattr(block.args_type, "LATER_REPEATS", {"s": 1})
             for index in range(repeats):
                 if index:
-                    args = dataclasses.replace(args, s=1)
+                    args = dataclasses.replace(args, **later)
                 module, shape = _build_row(block.build, args, BuildContext(shape, params),
                                            layer, spec.file, device)
                 children.append(module)

@@ -60,3 +60,15 @@ def test_hand_computed_macs():
         (56, 256, 256), (56, 256, 256), (28, 256, 512), (28, 512, 512), (28, 512, 512),
         (14, 512, 512), (14, 512, 512), (14, 512, 512)])
     assert vgg == convs + 25088 * 4096 + 4096 * 4096 + 4096 * 1000
+
+
+def test_shufflenet_unit_and_totals():
+    rows = {r.path: r for r in costlab.analyze("shufflenetv1").full_cost.layers}   # 1x, g=3
+    unit = sum(r.macs for p, r in rows.items() if p.startswith("shuffle_unit1.1."))
+    # Stage 2, stride 1: 240 -> 60 (g=3) -> dw 3x3 -> 240 (g=3), at 28 x 28
+    assert unit == 28 * 28 * (60 * 240 // 3 + 60 * 9 + 240 * 60 // 3)
+    first = rows["shuffle_unit1.0.compress.conv"]
+    assert first.groups == 1 and rows["shuffle_unit1.1.compress.conv"].groups == 3
+    # ShuffleNet 2x (g=3): 524M MAdds and 5.4M parameters in MobileNetV2's Table 4
+    wide = costlab.analyze("shufflenetv1", alpha=2.0, params="weights").totals
+    assert round(wide["macs"] / 1e6) == 524 and round(wide["params"] / 1e5) == 54

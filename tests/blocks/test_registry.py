@@ -26,6 +26,7 @@ EXAMPLES = {
     "act": "{op: act, fn: hardswish}",
     "batchnorm": "{op: batchnorm}",
     "channel_shuffle": "{op: channel_shuffle, g: 2}",
+    "shuffle_unit": "{op: shuffle_unit, stage: 2, g: 2, n: 2, s: 2}",
 }
 
 
