@@ -161,8 +161,10 @@ def v2_table3(ev: Evaluator) -> PaperTable:
             "leaving out single conv layers.",
             "MobileNetV2's 400K at 112x112 is the 16-channel output of the first bottleneck "
             "(16 x 112 x 112 x 2 = 401,408 bytes). It holds only if the stem's 32-channel "
-            "output, which that bottleneck reads, is left out: crossing block boundaries "
-            "needs 802,816 bytes at 112x112, so the real maximum is about 800K.",
+            "output, which that bottleneck reads, is never materialized whole: the caption "
+            "says the first layer uses the trick of the paper's section 5 (computing the "
+            "block in slices). Without it, crossing block boundaries needs 802,816 bytes at "
+            "112x112 and the maximum is about 800K.",
             "The V2 rows at 56x56, 28x28 and 14x14 list the channels of the next stage "
             "(32, 64, 160) at the previous resolution; the architecture has 24, 32 and 96 "
             "channels there.",
