@@ -133,8 +133,9 @@ def v2_table3(ev: Evaluator) -> PaperTable:
     """Seeds 000 and 002, MobileNetV2's Table 3: max channels and memory per resolution."""
     from costlab.memory import largest_per_resolution
     rows = []
-    for name in ("mobilenetv1", "mobilenetv2"):
-        trace = ev.analysis(name).trace
+    for name, config in (("mobilenetv1", {}), ("mobilenetv2", {}),
+                         ("shufflenetv1", {"alpha": 2.0, "groups": 3})):
+        trace = ev.analysis(name, **config).trace
         views = {view: {(r.height, r.width): r for r in largest_per_resolution(trace, view,
                                                                                 "fp16")}
                  for view in ("all", "blocks", "bottlenecks")}
@@ -143,9 +144,11 @@ def v2_table3(ev: Evaluator) -> PaperTable:
             for view in ("all", "blocks", "bottlenecks"):
                 r = views[view].get(hw)
                 cells.append(f"{r.channels}/{r.bytes / 1000:.1f}K ({r.tensor})" if r else "")
-            rows.append((ev.spec(name).title, f"{hw[0]}x{hw[1]}", *cells))
+            label = ev.spec(name).title + (" 2x, g=3" if config else "")
+            rows.append((label, f"{hw[0]}x{hw[1]}", *cells))
     published = entry_rows(ev, [("mobilenetv1", "002", "Table 3"),
-                                ("mobilenetv2", "002", "Table 3")])
+                                ("mobilenetv2", "002", "Table 3"),
+                                ("shufflenetv1", "002", "Table 3")])
     return PaperTable(
         "Max channels and memory per spatial resolution (MobileNetV2's Table 3)",
         "seed 002 and seed 000, Table 3 'Number of Maximum Channels/Memory in Kb at Each "
@@ -170,6 +173,28 @@ def v2_table3(ev: Evaluator) -> PaperTable:
             "channels there.",
             "MobileNetV1's 199K at 7x7: 1024 x 7 x 7 x 2 = 100,352 bytes; the printed figure is "
             "about twice that.",
+            "ShuffleNet 2x, g=3 as its paper defines it (stage channels 480, 960, 1920 and a "
+            "48-channel stem) has other channels than the printed column (32, 48, 400, 800, "
+            "1600), which are those of g=2 at 2x (400, 800, 1600); its '600K' at 28x28 is "
+            "400 x 28 x 28 x 2 = 627,200 bytes.",
             "K = 1000 bytes, as the paper's figures show (64 x 112 x 112 x 2 = 1,605,632 is "
             "printed 1600K)."),
         conventions=(VERDICTS,))
+
+
+@paper_table("mobilenetv2-table4-imagenet")
+def v2_table4(ev: Evaluator) -> PaperTable:
+    """Seed 000 (and 002), MobileNetV2's Table 4: params and MAdds of V1, ShuffleNet, V2."""
+    rows = entry_rows(ev, [("mobilenetv1", "000", "Table 4"), ("shufflenetv1", "000", "Table 4"),
+                           ("mobilenetv2", "000", "Table 4")])
+    return PaperTable(
+        "ImageNet comparison (MobileNetV2's Table 4)",
+        "seed 000, Table 4 'Performance on ImageNet, comparison for different networks' "
+        "(also in seed 002): Top 1, Params, MAdds, CPU (ms on a Google Pixel 1)",
+        (Section(ENTRY_HEADERS, tuple(rows), "Published figures, judged"),),
+        notes=("Top-1 accuracy and Pixel-1 latency are published measurements, shown as "
+               "published; costlab does not measure them.",
+               "NasNet-A (74.0, 5.3M, 564M, 183ms) has no spec yet, so its row is not "
+               "reproduced.",
+               "ShuffleNet (1.5) and (x2) are g=3 at scale 1.5 and 2."),
+        conventions=(MACS, PARAMS, VERDICTS))
