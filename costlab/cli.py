@@ -153,7 +153,10 @@ def list_specs(pattern: str) -> None:
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when a report differs from what the code computes.")
 @click.option("--list", "list_only", is_flag=True, help="List the tables and exit.")
-def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_only: bool) -> int:
+@click.option("--figures", is_flag=True,
+              help="Also draw the figures when tables are named (always drawn for all).")
+def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_only: bool,
+                  figures: bool) -> int:
     """Rebuild the papers' tables (published beside computed) as markdown in reports/."""
     from costlab.reproduce import TABLES, _select, check_reports, reproduce
     if list_only:
@@ -172,6 +175,10 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
     for slug, text in reproduce(tables).items():
         (out / f"{slug}.md").write_text(text, encoding="utf-8")
         click.echo(f"wrote {out / (slug + '.md')}")
+    if not tables or figures:
+        from costlab.figures import draw_figures
+        for path in draw_figures(out):
+            click.echo(f"wrote {path}")
     return 0
 
 
