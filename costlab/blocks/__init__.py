@@ -1,6 +1,6 @@
 """Block registry and the built-in block families; importing this package registers them."""
 
-from costlab.blocks import basic, conv, mbconv, resnet, shuffle  # noqa: F401 - registration
+from costlab.blocks import basic, conv, mbconv, nasnet, resnet, shuffle  # noqa: F401
 from costlab.blocks.context import BuildContext, WidthRounding, make_divisible, scale_channels
 from costlab.blocks.registry import BLOCKS, BlockDef, get_block, list_blocks, register_block
 

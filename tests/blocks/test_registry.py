@@ -27,6 +27,7 @@ EXAMPLES = {
     "batchnorm": "{op: batchnorm}",
     "channel_shuffle": "{op: channel_shuffle, g: 2}",
     "shuffle_unit": "{op: shuffle_unit, stage: 2, g: 2, n: 2, s: 2}",
+    "nasnet_a": "{op: nasnet_a, penultimate: 96, cells: 1}",
 }
 
 
