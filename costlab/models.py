@@ -136,8 +136,10 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
     module_name, _, attr = path.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ModelLoadError(f"cannot import {module_name!r} (from {path!r}): {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ModelLoadError(f"cannot import {module_name!r} (from {path!r}): "
+                             f"{type(exc).__name__}: {detail}") from None
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise ModelLoadError(f"{module_name!r} has no attribute {attr!r}")

@@ -147,8 +147,13 @@ def verdict(published: float, precision: float, computed: float,
     return _within(published, precision, computed, significant) or "differs"
 
 
-def compare_entry(entry: Reported, candidates: Candidates) -> Comparison:
-    """Judges one entry: the default convention first, then any other that reproduces it."""
+def compare_entry(entry: Reported, candidates: Candidates, prefer: str | None = None
+                  ) -> Comparison:
+    """Judges one entry: the default convention (or `prefer`, when it is one of the
+    candidates, such as the memory view a user asked for) first, then any other that
+    reproduces it."""
+    if prefer in candidates:
+        candidates = {prefer: candidates[prefer]} | candidates
     (label, value), *others = candidates.items()
     diff = (entry.value - value) / value * 100 if value else math.inf
     significant = significant_digits(entry.published)
@@ -162,8 +167,8 @@ def compare_entry(entry: Reported, candidates: Candidates) -> Comparison:
 
 
 def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
-                     cost: ModelCost) -> list[Comparison]:
+                     cost: ModelCost, prefer: str | None = None) -> list[Comparison]:
     """Every computable figure the spec reports for this configuration."""
-    return [compare_entry(entry, METRICS[entry.metric](trace, cost, entry))
+    return [compare_entry(entry, METRICS[entry.metric](trace, cost, entry), prefer)
             for entry in spec.reported
             if entry.metric in METRICS and variant_matches(spec, entry, config)]

@@ -79,6 +79,7 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
             index=False, lineterminator="\n")
     published = {c.entry.at: c for c in analysis.published
                  if c.entry.at and c.entry.metric == "memory_bytes"}
+    published |= {"max": c for c in analysis.published if c.entry.metric == "max_memory_bytes"}
     config = ", ".join(f"{k}={v}" for k, v in analysis.config.items())
     lines = [f"{analysis.name}  ({config})" if config else analysis.name,
              f"activations at {mem.dtype} ({_element_size(mem)} bytes per element); "
@@ -92,6 +93,11 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
                      fmt_bytes(r.bytes), r.tensor,
                      judged.entry.published if judged else "",
                      judged.verdict if judged else ""])
+    largest = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
+    if largest is not None:
+        judged = published.get("max")
+        rows.append(["max", "", "", fmt_bytes(largest.bytes), largest.tensor,
+                     judged.entry.published if judged else "", judged.verdict if judged else ""])
     lines.append(render_table(["resolution", "channels", "elements", "bytes", "tensor",
                                "published", "verdict (fp16)"], rows, fmt,
                               ["left", "right", "right", "right", "left", "right", "left"]))

@@ -195,8 +195,13 @@ class _Recorder(TorchDispatchMode):
             if source is not None and source is tensor:   # in-place op: the same tensor
                 metas.append(self._input(tensor))
                 continue
-            storage = self._input(source).storage if source is not None else None
-            metas.append(self.registry.meta(tensor, "activation", storage))
+            if source is None:
+                metas.append(self.registry.meta(tensor, "activation"))
+                continue
+            aliased = self._input(source)
+            # A view of a weight (linear's aten.t) is still a weight, not an activation.
+            kind = aliased.kind if aliased.kind in ("param", "buffer") else "activation"
+            metas.append(self.registry.meta(tensor, kind, aliased.storage))
         return tuple(metas)
 
 

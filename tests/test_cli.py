@@ -80,6 +80,18 @@ def test_user_mistakes_give_one_line_and_exit_2(run_cli, args, words):
     assert words in lines[0]
 
 
+def test_model_module_failing_at_import_gives_one_line(run_cli, tmp_path, monkeypatch):
+    # torchvision built for another torch raises RuntimeError, not ImportError, on import.
+    (tmp_path / "broken_zoo.py").write_text("raise RuntimeError('operator x::nms does not "
+                                            "exist')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run_cli("report", "broken_zoo:net")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("costlab: error: cannot import 'broken_zoo' (from "
+                                     "'broken_zoo:net'): RuntimeError: operator x::nms does "
+                                     "not exist")
+
+
 def test_broken_spec_gives_file_line_field(run_cli, write_spec):
     path = write_spec(TOY_SPEC.replace("{op: dwsep, c: 32, s: 2}", "{op: dwsep, c: 32, s: -1}"))
     result = run_cli("report", str(path))
@@ -122,8 +134,22 @@ def test_memory_training_table(run_cli):
     assert result.exit_code == 0
     assert "optimizer state (momentum)" in result.stdout
     assert "seed 001, section 5.1 formula" in result.stdout
-    assert "bottleneck1" in result.stdout and "400K" in result.stdout
-    assert "match under bottlenecks view" in result.stdout
+
+
+def test_memory_judges_table3_in_the_view_shown(run_cli):
+    result = run_cli("memory", "mobilenetv2", "--view", "bottlenecks")
+    # judged in the view shown: 16 x 112 x 112 x 2 = 401,408 bytes is the paper's 400K
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("112x112")]
+    assert row.split()[1:] == ["16", "200,704", "401.4", "kB", "bottleneck1", "400K", "match",
+                               "(1", "significant", "digit)"]
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("max ")]
+    assert "401.4 kB  bottleneck1" in row and row.endswith("match (1 significant digit)")
+
+
+def test_memory_names_the_view_that_reproduces_a_figure(run_cli):
+    out = run_cli("memory", "mobilenetv2", "--view", "blocks").stdout
+    [row] = [line for line in out.splitlines() if line.startswith("112x112")]
+    assert "32" in row.split() and row.endswith("match under bottlenecks view")
 
 
 def test_memory_bad_view(run_cli):

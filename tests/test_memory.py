@@ -69,6 +69,13 @@ def test_branch_and_concat():
     assert [(r.channels, r.tensor) for r in blocks] == [(6, "q")]   # p, q are the blocks
 
 
+def test_weights_seen_through_a_view_are_not_activations():
+    # nn.Linear runs aten.t on its weight (a 3x4 view of a parameter) before addmm.
+    trace = trace_module(nn.Linear(4, 3), [(2, 4)])    # input 8 elements, output 6
+    assert naive_bytes(trace, "fp32") == 6 * 4
+    assert peak_memory(trace, "fp32").bytes == (8 + 6) * 4   # input and output, no weight
+
+
 def test_views_on_mobilenetv2_table3():
     import costlab
     trace = costlab.analyze("mobilenetv2").trace
