@@ -12,10 +12,10 @@ from costlab.count import ModelCost
 from costlab.errors import OptionError
 from costlab.trace import ModuleCall, TensorMeta, Trace
 
-__all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "Peak", "BlockBound",
-           "bytes_per_element", "parse_dtype", "parse_view", "feature_maps", "blocks_of",
-           "largest_per_resolution", "peak_memory", "naive_bytes", "block_bound",
-           "MemoryAnalysis", "analyze_memory"]
+__all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Peak",
+           "BlockBound", "bytes_per_element", "parse_dtype", "parse_view", "feature_maps",
+           "blocks_of", "largest_per_resolution", "largest_tensor", "peak_memory", "naive_bytes",
+           "block_bound", "MemoryAnalysis", "analyze_memory"]
 
 Shape = tuple[int, ...]
 
@@ -176,6 +176,32 @@ def largest_per_resolution(trace: Trace, view: View | str, dtype: DType | str
 
 
 @dataclass(frozen=True, slots=True)
+class LargestTensor:
+    """The largest activation any op produces, whatever its layout (a transformer's
+    batch x tokens x hidden as well as an image's N x C x H x W)."""
+
+    shape: Shape
+    elements: int
+    bytes: int
+    tensor: str
+
+
+def largest_tensor(trace: Trace, dtype: DType | str) -> LargestTensor | None:
+    """The op output with the most elements (the first one made, on a tie); views of it and
+    weights seen through a view are not new tensors."""
+    best: TensorMeta | None = None
+    where = ""
+    for event in trace.events:
+        for out in event.outputs:
+            if out.kind == "activation" and out.storage == out.tid \
+                    and (best is None or out.numel > best.numel):
+                best, where = out, event.module or "<root>"
+    if best is None:
+        return None
+    return LargestTensor(best.shape, best.numel, best.numel * bytes_per_element(dtype), where)
+
+
+@dataclass(frozen=True, slots=True)
 class Peak:
     """Peak live activation bytes of a forward pass run in traced order, and where."""
 
@@ -266,6 +292,7 @@ class MemoryAnalysis:
     view: View
     layers: tuple[LayerMemory, ...]
     per_resolution: tuple[ResolutionMax, ...]
+    largest: LargestTensor | None
     peak: Peak
     naive_bytes: int
     bound: BlockBound
@@ -281,5 +308,5 @@ def analyze_memory(trace: Trace, cost: ModelCost, *, dtype: DType | str = DType.
     dtype, view = parse_dtype(dtype), parse_view(view)
     return MemoryAnalysis(dtype, view, tuple(feature_maps(cost, dtype)),
                           tuple(largest_per_resolution(trace, view, dtype)),
-                          peak_memory(trace, dtype), naive_bytes(trace, dtype),
+                          largest_tensor(trace, dtype), peak_memory(trace, dtype), naive_bytes(trace, dtype),
                           block_bound(trace, dtype))

@@ -118,12 +118,12 @@ def _memory_summary(analysis: Analysis) -> dict[str, Any] | None:
     mem = analysis.memory
     if mem is None:
         return None
-    big = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
+    big = mem.largest
     return {"dtype": str(mem.dtype), "peak_bytes": mem.peak.bytes, "peak_at": mem.peak.module,
             "naive_bytes": mem.naive_bytes,
             "largest_tensor": None if big is None else {
-                "tensor": big.tensor, "channels": big.channels, "height": big.height,
-                "width": big.width, "bytes": big.bytes}}
+                "tensor": big.tensor, "shape": list(big.shape), "elements": big.elements,
+                "bytes": big.bytes}}
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format | str,
@@ -152,10 +152,10 @@ def _summary(analysis: Analysis, fmt: Format) -> list[str]:
         mem = analysis.memory
         rows.append(["peak activations", fmt_int(mem.peak.bytes), fmt_bytes(mem.peak.bytes),
                      f"fp32, freed after last use; at {mem.peak.module}"])
-        big = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
+        big = mem.largest
         if big is not None:
             rows.append(["largest tensor", fmt_int(big.bytes), fmt_bytes(big.bytes),
-                         f"fp32, {big.channels}x{big.height}x{big.width} from {big.tensor}"])
+                         f"fp32, {fmt_shape(big.shape)} from {big.tensor}"])
     out = lines + ["", render_table(["total", "exact", "", "counts"], rows, fmt,
                                     ["left", "right", "right", "left"])]
     class_rows = [[name, fmt_int(macs), f"{macs / t.macs:.1%}" if t.macs else "", fmt_int(ops)]

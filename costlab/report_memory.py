@@ -34,6 +34,9 @@ def memory_dict(analysis: Analysis, mem: MemoryAnalysis) -> dict[str, Any]:
         "per_resolution": [{"height": r.height, "width": r.width, "channels": r.channels,
                             "elements": r.elements, "bytes": r.bytes, "tensor": r.tensor}
                            for r in mem.per_resolution],
+        "largest_tensor": None if mem.largest is None else {
+            "shape": list(mem.largest.shape), "elements": mem.largest.elements,
+            "bytes": mem.largest.bytes, "tensor": mem.largest.tensor},
         "peak_bytes": mem.peak.bytes, "peak_at": mem.peak.module,
         "naive_bytes": mem.naive_bytes,
         "bound_bytes": mem.bound.bytes, "bound_block": mem.bound.block,
@@ -109,6 +112,10 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
         ["bound: max over blocks of inputs + outputs", fmt_bytes(mem.bound.bytes),
          fmt_int(mem.bound.bytes), f"block {mem.bound.block}"],
     ]
+    if mem.largest is not None:
+        summary.append(["largest single tensor", fmt_bytes(mem.largest.bytes),
+                        fmt_int(mem.largest.bytes),
+                        f"{fmt_shape(mem.largest.shape)} from {mem.largest.tensor}"])
     lines += ["", render_table(["activation memory", "", "bytes", "where"], summary, fmt,
                                ["left", "right", "right", "left"])]
     if mem.training is not None:

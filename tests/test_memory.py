@@ -8,8 +8,8 @@ from torch import nn
 
 from costlab.count import count_costs
 from costlab.errors import OptionError
-from costlab.memory import (block_bound, feature_maps, largest_per_resolution, naive_bytes,
-                            parse_dtype, peak_memory)
+from costlab.memory import (block_bound, feature_maps, largest_per_resolution, largest_tensor,
+                            naive_bytes, parse_dtype, peak_memory)
 from costlab.trace import trace_module
 
 
@@ -74,6 +74,16 @@ def test_weights_seen_through_a_view_are_not_activations():
     trace = trace_module(nn.Linear(4, 3), [(2, 4)])    # input 8 elements, output 6
     assert naive_bytes(trace, "fp32") == 6 * 4
     assert peak_memory(trace, "fp32").bytes == (8 + 6) * 4   # input and output, no weight
+
+
+def test_largest_tensor_whatever_the_layout():
+    # tokens: 2 x 5 x 8 -> linear: 2 x 5 x 32 = 320 elements -> relu (as large) -> 2 x 5 x 4
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4))
+    trace = trace_module(model, [(2, 5, 8)])
+    big = largest_tensor(trace, "fp16")
+    assert (big.elements, big.bytes, big.tensor) == (2 * 5 * 32, 2 * 5 * 32 * 2, "0")
+    chain = largest_tensor(trace_module(_chain(), [(1, 3, 10, 10)]), "fp32")
+    assert (chain.shape, chain.bytes, chain.tensor) == ((1, 8, 10, 10), 800 * 4, "0")
 
 
 def test_views_on_mobilenetv2_table3():
