@@ -4,6 +4,7 @@ become strings."""
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from costlab.api import Analysis
 
 __all__ = ["Format", "render", "layers_frame", "to_dict", "humanize", "fmt_int", "fmt_shape",
-           "render_table"]
+           "render_table", "title"]
 
 
 class Format(StrEnum):
@@ -126,19 +127,48 @@ def _memory_summary(analysis: Analysis) -> dict[str, Any] | None:
                 "bytes": big.bytes}}
 
 
+TERMINAL_WIDTH = 100
+
+
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format | str,
                  align: Sequence[str] | None = None) -> str:
-    """A table in the terminal (plain columns), markdown (pipes) or LaTeX (booktabs) style."""
+    """A table in the terminal (plain columns), markdown (pipes) or LaTeX (booktabs) style.
+
+    A terminal table wider than TERMINAL_WIDTH wraps its widest text (left-aligned) column;
+    markdown and LaTeX never wrap, so they paste whole.
+    """
+    fmt = Format(fmt)
     style = {Format.TABLE: "simple", Format.MARKDOWN: "pipe",
-             Format.LATEX: "latex_booktabs"}[Format(fmt)]
-    return tabulate(rows, headers=headers, tablefmt=style, colalign=align, disable_numparse=True)
+             Format.LATEX: "latex_booktabs"}[fmt]
+    text = tabulate(rows, headers=headers, tablefmt=style, colalign=align,
+                    disable_numparse=True)
+    excess = max(map(len, text.splitlines()), default=0) - TERMINAL_WIDTH
+    if fmt is not Format.TABLE or excess <= 0 or not rows:
+        return text
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    text_columns = [i for i, a in enumerate(align or ["left"] * len(headers)) if a == "left"]
+    if not text_columns:
+        return text
+    widest = max(text_columns, key=lambda i: widths[i])
+    if widths[widest] - excess < 12:     # too narrow to read: leave the table wide
+        return text
+    limits = [widths[widest] - excess if i == widest else None for i in range(len(headers))]
+    return tabulate(rows, headers=headers, tablefmt=style, colalign=align,
+                    disable_numparse=True, maxcolwidths=limits)
+
+
+def title(analysis: Analysis) -> list[str]:
+    """The model and every parameter used, wrapped to the terminal width."""
+    config = ", ".join(f"{k}={v}" for k, v in analysis.config.items())
+    text = f"{analysis.name}  ({config})" if config else analysis.name
+    return textwrap.wrap(text, TERMINAL_WIDTH, subsequent_indent="  ", break_long_words=False,
+                         break_on_hyphens=False)
 
 
 def _summary(analysis: Analysis, fmt: Format) -> list[str]:
     t = analysis.cost.totals
-    config = ", ".join(f"{k}={v}" for k, v in analysis.config.items())
     inputs = ", ".join(fmt_shape(s) for s in analysis.input_shapes)
-    lines = [f"{analysis.name}  ({config})" if config else analysis.name,
+    lines = [*title(analysis),
              f"input {inputs}; parameters counted under the '{analysis.cost.param_convention}' "
              "convention"]
     rows = [

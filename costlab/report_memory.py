@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from costlab.report import Format, fmt_bytes, fmt_int, fmt_shape, metric_label, render_table
+from costlab.report import (Format, fmt_bytes, fmt_int, fmt_shape, metric_label,
+                            render_table, title)
 
 if TYPE_CHECKING:
     from costlab.api import Analysis
@@ -83,8 +84,7 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
     published = {c.entry.at: c for c in analysis.published
                  if c.entry.at and c.entry.metric == "memory_bytes"}
     published |= {"max": c for c in analysis.published if c.entry.metric == "max_memory_bytes"}
-    config = ", ".join(f"{k}={v}" for k, v in analysis.config.items())
-    lines = [f"{analysis.name}  ({config})" if config else analysis.name,
+    lines = [*title(analysis),
              f"activations at {mem.dtype} ({_element_size(mem)} bytes per element); "
              "1 kB = 1000 bytes", "",
              *textwrap.wrap(f"largest tensor per resolution, view '{mem.view}': "
@@ -92,18 +92,19 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
     rows = []
     for r in mem.per_resolution:
         judged = published.get(f"{r.height}x{r.width}")
-        rows.append([f"{r.height}x{r.width}", fmt_int(r.channels), fmt_int(r.elements),
+        # elements are in JSON and CSV; the terminal table keeps to 100 columns without them
+        rows.append([f"{r.height}x{r.width}", fmt_int(r.channels),
                      fmt_bytes(r.bytes), r.tensor,
                      judged.entry.published if judged else "",
                      judged.verdict if judged else ""])
     largest = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
     if largest is not None:
         judged = published.get("max")
-        rows.append(["max", "", "", fmt_bytes(largest.bytes), largest.tensor,
+        rows.append(["max", "", fmt_bytes(largest.bytes), largest.tensor,
                      judged.entry.published if judged else "", judged.verdict if judged else ""])
-    lines.append(render_table(["resolution", "channels", "elements", "bytes", "tensor",
+    lines.append(render_table(["resolution", "channels", "bytes", "tensor",
                                "published", "verdict (fp16)"], rows, fmt,
-                              ["left", "right", "right", "right", "left", "right", "left"]))
+                              ["left", "right", "right", "left", "right", "left"]))
     summary = [
         ["peak (run in order, freed after last use)", fmt_bytes(mem.peak.bytes),
          fmt_int(mem.peak.bytes), f"at {mem.peak.module}"],
