@@ -6,6 +6,7 @@ import ast
 import difflib
 import importlib
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
                    inputs: Sequence[Shape] | None, device: str) -> Target:
     module_name, _, attr = path.partition(":")
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj: Any = _import_from_cwd(module_name)
     except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ModelLoadError(f"cannot import {module_name!r} (from {path!r}): "
@@ -159,6 +160,20 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
         raise ModelLoadError(f"{path!r} returned {type(module).__name__}, not an nn.Module")
     target = _module_target(path, module, settings, batch, inputs)
     return Target(path, module, target.input_shapes, {**target.config, **kwargs})
+
+
+def _import_from_cwd(module_name: str) -> Any:
+    """Imports as `python -m` would: the user's own modules in the working directory are found
+    (the `costlab` script's sys.path starts at its bin/ directory, not there)."""
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        if added:
+            sys.path.remove(cwd)
 
 
 def _kwargs(kwargs: Mapping[str, Any]) -> str:

@@ -88,6 +88,19 @@ def test_user_mistakes_give_one_line_and_exit_2(run_cli, args, words):
     assert words in lines[0]
 
 
+def test_import_path_finds_the_users_module_in_the_working_directory(run_cli, tmp_path,
+                                                                     monkeypatch):
+    (tmp_path / "my_zoo.py").write_text(
+        "from torch import nn\n"
+        "def net(width=16):\n"
+        "    return nn.Sequential(nn.Conv2d(3, width, 3, padding=1), nn.ReLU())\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("report", "my_zoo:net", "--set", "width=8", "--resolution", "32",
+                     "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["macs"] == 32 * 32 * 8 * 3 * 3 * 3
+
+
 def test_model_module_failing_at_import_gives_one_line(run_cli, tmp_path, monkeypatch):
     # torchvision built for another torch raises RuntimeError, not ImportError, on import.
     (tmp_path / "broken_zoo.py").write_text("raise RuntimeError('operator x::nms does not "
