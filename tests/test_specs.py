@@ -69,6 +69,14 @@ def test_shufflenet_unit_and_totals():
     assert unit == 28 * 28 * (60 * 240 // 3 + 60 * 9 + 240 * 60 // 3)
     first = rows["shuffle_unit1.0.compress.conv"]
     assert first.groups == 1 and rows["shuffle_unit1.1.compress.conv"].groups == 3
+    # 1.5x: the authors' reference keeps Conv1 at 24 channels (the paper's text scales it to
+    # 36). Conv1 (112^2 x 27 x 12 fewer), the first unit's ungrouped 1x1 on 56^2 (12 x 90
+    # fewer), its grouped expansion on 28^2 (360 - 24 = 336 outputs instead of 324: 12 x 30 more)
+    scaled = costlab.analyze("shufflenetv1", alpha=1.5).totals["macs"]
+    reference = costlab.analyze("shufflenetv1", alpha=1.5, settings={"stem": 24})
+    assert scaled - reference.totals["macs"] == (112 * 112 * 27 * 12 + 56 * 56 * 12 * 90
+                                                 - 28 * 28 * 12 * 30)
+    assert round(reference.totals["macs"] / 1e6) == 292        # Table 4: 292M
     # ShuffleNet 2x (g=3): 524M MAdds and 5.4M parameters in MobileNetV2's Table 4
     wide = costlab.analyze("shufflenetv1", alpha=2.0, params="weights").totals
     assert round(wide["macs"] / 1e6) == 524 and round(wide["params"] / 1e5) == 54

@@ -33,15 +33,20 @@ class ConvArgs:
     p: int | None = None   # padding; default (k - 1) // 2
     d: int = 1             # dilation
     width: Width = "scaled"
+    # Output channels taken as written, overriding c and alpha when above 0: a reference
+    # implementation's own table (ShuffleNet 1.5x keeps a 24-channel Conv1).
+    c_fixed: int = 0
 
     def __post_init__(self) -> None:
         _positive(c=self.c, k=self.k, s=self.s, n=self.n, g=self.g, d=self.d)
+        if self.c_fixed < 0:
+            raise ValueError(f"c_fixed must be at least 0, got {self.c_fixed}")
 
 
 @register_block("conv", ConvArgs)
 def build_conv(args: ConvArgs, ctx: BuildContext) -> nn.Module:
     """Conv2d + batch norm + activation; standard, grouped (g) or depthwise (dw)."""
-    out = ctx.channels if args.dw else ctx.scale(args.c, args.width)
+    out = ctx.channels if args.dw else args.c_fixed or ctx.scale(args.c, args.width)
     groups = ctx.channels if args.dw else args.g
     if ctx.channels % groups or out % groups:
         raise ValueError(f"groups={groups} must divide input ({ctx.channels}) and output "
