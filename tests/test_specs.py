@@ -80,3 +80,13 @@ def test_shufflenet_unit_and_totals():
     # ShuffleNet 2x (g=3): 524M MAdds and 5.4M parameters in MobileNetV2's Table 4
     wide = costlab.analyze("shufflenetv1", alpha=2.0, params="weights").totals
     assert round(wide["macs"] / 1e6) == 524 and round(wide["params"] / 1e5) == 54
+
+
+def test_mobilenetv2_1_4_is_the_released_model():
+    # The authors' checkpoint table lists 582M MACs and 6.06M parameters for
+    # mobilenet_v2_1.4_224; the paper's Table 4 prints 585M and 6.9M for the same model.
+    result = costlab.analyze("mobilenetv2", alpha=1.4, params="weights")
+    assert round(result.totals["macs"] / 1e6) == 582
+    assert round(result.totals["params"] / 1e4) == 606
+    verdicts = {(c.entry.source, c.entry.metric): c.verdict for c in result.published}
+    assert verdicts[("slim", "macs")] == "match" and verdicts[("000", "macs")] == "differs"
