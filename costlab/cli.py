@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from costlab.compare import SORT_KEYS
 from costlab.errors import CostlabError, OptionError
+from costlab.memory import DType
 from costlab.params import ParamConvention
 from costlab.report import Format
+
+if TYPE_CHECKING:
+    from costlab.variants import Variant
 
 __all__ = ["cli", "main"]
 
@@ -129,6 +134,114 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
         measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
         batch=batch, inputs=[parse_shape(s) for s in inputs] or None, settings=_settings(sets))
     _write(render_memory(analysis, mem, fmt), output)
+
+
+def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | None,
+              num_classes: int | None, sets: tuple[str, ...]) -> list[Variant]:
+    """MODEL[:key=value,...] arguments; the shared options apply to each, inline ones win."""
+    from costlab.variants import parse_variant
+    shared = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
+              **_settings(sets)}
+    return [parse_variant(model, shared) for model in models]
+
+
+_DTYPES = click.Choice([d.value for d in DType])
+_CONVENTIONS = click.Choice([c.value for c in ParamConvention])
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL[:KEY=VALUE,...]...")
+@_model_options
+@click.option("--params", "convention", type=_CONVENTIONS, default="torch", show_default=True,
+              help="Parameter counting convention.")
+@click.option("--dtype", type=_DTYPES, default="fp32", show_default=True,
+              help="Activation element type for the memory columns.")
+@click.option("--sort", type=click.Choice(SORT_KEYS),
+              help="Order the rows by this column (ascending); ratios stay against the first "
+                   "model named.")
+@click.option("--per-stage", is_flag=True,
+              help="Line up the stages (depth-1 blocks) of variants of one family.")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
+            num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
+            convention: str, dtype: str, sort: str | None, per_stage: bool, fmt: str,
+            output: str | None) -> None:
+    """MACs, FLOPs, params and memory of several models side by side, with ratios against the
+    first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
+    from costlab.compare import compare as compare_models
+    from costlab.models import parse_shape
+    from costlab.report_compare import render_comparison, render_stages
+    result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
+                            params=convention, dtype=dtype, batch=batch,
+                            inputs=[parse_shape(s) for s in inputs] or None, sort=sort)
+    _write((render_stages if per_stage else render_comparison)(result, fmt), output)
+
+
+@cli.command()
+@click.argument("models", nargs=-1, metavar="[MODEL[:KEY=VALUE,...]]...")
+@_model_options
+@click.option("--params", "convention", type=_CONVENTIONS,
+              help="Parameter counting convention [default: [tool.costlab] params, or torch].")
+@click.option("--dtype", type=_DTYPES,
+              help="Activation element type [default: [tool.costlab] dtype, or fp32].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="The lock file [default: [tool.costlab] lockfile, or costlab.lock.json].")
+def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | None,
+             num_classes: int | None, batch: int, inputs: tuple[str, ...],
+             sets: tuple[str, ...], convention: str | None, dtype: str | None,
+             output: str | None) -> None:
+    """Write the cost of every MODEL to a lock file for costlab check; with no MODEL, measure
+    the lock file's own entries again (to accept a change of cost)."""
+    from costlab.budgets import load_config
+    from costlab.lockfile import load_lock, refresh, write_lock
+    from costlab.lockfile import snapshot as take_snapshot
+    from costlab.models import parse_shape
+    from costlab.report_check import plural, shown_path
+    config = load_config()
+    path = Path(output) if output else config.lockfile
+    if models:
+        lock = take_snapshot(_variants(models, alpha, resolution, num_classes, sets),
+                             params=convention or config.params, dtype=dtype or config.dtype,
+                             batch=batch, inputs=[parse_shape(s) for s in inputs] or None)
+    elif any([alpha, resolution, num_classes, inputs, sets, batch != 1]):
+        raise OptionError("name the models the options apply to, or give none to measure "
+                          f"the entries of {shown_path(path)} again")
+    else:
+        lock = refresh(load_lock(path), params=convention, dtype=dtype,
+                       source=shown_path(path))
+    write_lock(lock, path)
+    click.echo(f"wrote {shown_path(path)}: {plural(len(lock.entries), 'model')} (params "
+               f"under '{lock.params}', memory at {lock.dtype})")
+
+
+@cli.command()
+@click.argument("lockfile", required=False, type=click.Path(dir_okay=False))
+@click.option("--tolerance", type=click.FloatRange(min=0), metavar="PCT",
+              help="Growth allowed, in percent [default: [tool.costlab] tolerance, or 0].")
+@click.option("--all", "show_all", is_flag=True,
+              help="Show every metric, not only those that changed or have a budget.")
+def check(lockfile: str | None, tolerance: float | None, show_all: bool) -> int:
+    """Recompute every entry of the lock file and the budgets in pyproject.toml: exit 0 when
+    nothing grew past the tolerance or a budget, 1 when something did, 2 on bad input. The
+    markdown table is also appended to $GITHUB_STEP_SUMMARY when that is set."""
+    import os
+
+    from costlab.check import run_check
+    from costlab.report_check import render_check
+    result = run_check(lockfile, tolerance_pct=tolerance)
+    text = render_check(result, show_all)
+    click.echo(text, nl=False)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        except OSError as exc:
+            click.echo(f"costlab: warning: cannot write $GITHUB_STEP_SUMMARY ({summary}): "
+                       f"{exc.strerror}", err=True)
+    return 1 if result.failed else 0
 
 
 @cli.command("list")

@@ -12,6 +12,8 @@ __all__ = [
     "RuleError",
     "UnsupportedOpsError",
     "OptionError",
+    "LockfileError",
+    "ConfigError",
 ]
 
 
@@ -59,3 +61,11 @@ class UnsupportedOpsError(CostlabError):
 
 class OptionError(CostlabError):
     """A bad option value (a width, a resolution, a convention name)."""
+
+
+class LockfileError(CostlabError):
+    """A cost lock file is missing, not JSON, or not in the shape `costlab snapshot` writes."""
+
+
+class ConfigError(CostlabError):
+    """The `[tool.costlab]` table of pyproject.toml has a bad key or value (e.g. a budget)."""
