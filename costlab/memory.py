@@ -7,10 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from costlab.count import ModelCost
 from costlab.errors import OptionError
 from costlab.trace import ModuleCall, TensorMeta, Trace
+
+if TYPE_CHECKING:   # both import this module
+    from costlab.measure import Measured
+    from costlab.training import TrainingMemory
 
 __all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Peak",
            "BlockBound", "bytes_per_element", "parse_dtype", "parse_view", "feature_maps",
@@ -296,9 +301,9 @@ class MemoryAnalysis:
     peak: Peak
     naive_bytes: int
     bound: BlockBound
-    training: object | None = None   # costlab.training.TrainingMemory when asked
-    measured: object | None = None   # costlab.measure.Measured when asked
-    measured_training: object | None = None
+    training: TrainingMemory | None = None   # when asked (costlab.api.memory)
+    measured: Measured | None = None
+    measured_training: Measured | None = None
 
 
 def analyze_memory(trace: Trace, cost: ModelCost, *, dtype: DType | str = DType.FP16,

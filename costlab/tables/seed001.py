@@ -3,6 +3,7 @@ memory formula of section 5.1 and Table 11."""
 
 from __future__ import annotations
 
+from costlab.count import LayerCost
 from costlab.params import count_params
 from costlab.reproduce import ENTRY_HEADERS, Evaluator, PaperTable, Section, entry_rows, paper_table
 from costlab.tables.mobilenet import MACS, PARAMS, VERDICTS
@@ -58,11 +59,11 @@ LAYERS = [
 ]
 
 
-def _rows(ev: Evaluator) -> dict[str, object]:
+def _rows(ev: Evaluator) -> dict[str, LayerCost]:
     return {row.path: row for row in ev.analysis(REDUCED).full_cost.layers}
 
 
-def _why_macs(row: object, printed: int) -> str:
+def _why_macs(row: LayerCost, printed: int) -> str:
     """Names the reading under which a printed per-layer MAC count comes out."""
     k = row.kernel[0] * row.kernel[1]
     c_in, c_out = row.input_shape[1], row.output_shape[1]
