@@ -23,4 +23,5 @@ free_ops(OpClass.MEMORY, [
     "masked_fill", "masked_fill_", "repeat", "roll", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
     "native_channel_shuffle", "scalar_tensor", "_local_scalar_dense",
+    "tril", "triu",   # masks: a copy with zeros (causal attention builds one)
 ])

@@ -57,3 +57,14 @@ def test_traced_attention_counts_both_products():
     cost = count_costs(trace_module(_Attention(), [(1, 4, 16, 8)]))
     assert cost.totals.macs == 2 * 4 * 16 * 16 * 8
     assert not cost.unsupported
+
+
+def test_causal_attention_is_fully_counted():
+    # On meta, causal attention builds its mask with aten.tril (a copy, no arithmetic).
+    class Causal(nn.Module):
+        def forward(self, q: torch.Tensor) -> torch.Tensor:
+            return F.scaled_dot_product_attention(q, q, q, is_causal=True)
+
+    cost = count_costs(trace_module(Causal(), [(1, 2, 8, 16)]))   # 2 heads, 8 tokens, 16 dims
+    assert cost.unsupported == {}
+    assert cost.totals.macs == 2 * (8 * 8 * 16 + 8 * 8 * 16)      # Q K^T and weights x V, dense
