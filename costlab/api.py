@@ -130,14 +130,10 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
         analysis = replace(analysis, published=tuple(compare_reported(
             target.spec, target.config, analysis.trace, analysis.full_cost,
             prefer=f"{result.view} view")))
-    extra: dict[str, Any] = {}
-    if training:
-        extra["training"] = training_memory(target.module, target.input_shapes,
-                                            analysis.full_cost, optimizer=optimizer,
-                                            dtype=dtype)
-    if measure:
-        extra["measured"] = measure_peak(target.module, target.input_shapes)
-        if training:
-            extra["measured_training"] = measure_peak(target.module, target.input_shapes,
-                                                      training=True)
-    return analysis, replace(result, **extra)
+    trained = training_memory(target.module, target.input_shapes, analysis.full_cost,
+                              optimizer=optimizer, dtype=dtype) if training else None
+    measured = measure_peak(target.module, target.input_shapes) if measure else None
+    measured_training = measure_peak(target.module, target.input_shapes, training=True) \
+        if measure and training else None
+    return analysis, replace(result, training=trained, measured=measured,
+                             measured_training=measured_training)

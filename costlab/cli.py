@@ -23,7 +23,7 @@ __all__ = ["cli", "main"]
 class _Cli(click.Group):
     """Turns every user mistake (a CostlabError or a bad option) into one line and exit 2."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)

@@ -87,7 +87,7 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
     unsupported: Counter[str] = Counter()
     where: dict[str, str] = {}
     per_path: dict[str, list[tuple[OpEvent, OpCost]]] = {}
-    by_class: dict[str, list[int]] = {}
+    by_class: dict[str, tuple[int, int]] = {}   # op class -> (macs, element-wise ops)
     for event in trace.events:
         cost = _cost(event)
         if cost is None:
@@ -95,9 +95,8 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
             where.setdefault(event.name, event.module)
             continue
         per_path.setdefault(event.module, []).append((event, cost))
-        bucket = by_class.setdefault(str(cost.op_class), [0, 0])
-        bucket[0] += cost.macs
-        bucket[1] += cost.elementwise
+        macs, elementwise = by_class.get(str(cost.op_class), (0, 0))
+        by_class[str(cost.op_class)] = (macs + cost.macs, elementwise + cost.elementwise)
     if strict and unsupported:
         listed = ", ".join(f"{name} x{count} (first in {where[name] or '<root>'!r})"
                            for name, count in sorted(unsupported.items()))
@@ -109,7 +108,7 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
                       path not in parents) for path in paths)
     totals = Totals(sum(r.macs for r in rows), sum(r.params for r in rows),
                     sum(r.elementwise for r in rows))
-    ordered = {str(c): tuple(by_class[str(c)]) for c in OpClass if str(c) in by_class}
+    ordered = {str(c): by_class[str(c)] for c in OpClass if str(c) in by_class}
     return ModelCost(rows, totals, ordered, dict(sorted(unsupported.items())), convention)
 
 
@@ -156,7 +155,7 @@ def _row(path: str, costs: list[tuple[OpEvent, OpCost]], call: ModuleCall | None
                      output_elements, dict(macs_by_class))
 
 
-def _as_list(value: object) -> list[int]:
+def _as_list(value: int | list[int] | tuple[int, ...] | None) -> list[int]:
     if value is None:
         return []
     return [int(v) for v in value] if isinstance(value, list | tuple) else [int(value)]

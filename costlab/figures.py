@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from costlab.models import find_specs
 from costlab.reproduce import Evaluator
 from costlab.spec import Reported
+
+if TYPE_CHECKING:   # matplotlib is imported inside the figure functions, when one is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from costlab.api import Analysis
 
 __all__ = ["AccuracyPoint", "accuracy_points", "FIGURES", "draw_figures"]
 
@@ -52,11 +59,11 @@ def accuracy_points(ev: Evaluator, sources: tuple[str, ...] | None = None
             if key in seen:
                 continue
             seen.add(key)
-            result = ev.analysis(name, convention="weights", **config)
+            result = ev.analysis(name, config, convention="weights")
             points.append(AccuracyPoint(
                 name, _label(spec.title, entry), f"seed {entry.source}, {entry.table}",
                 entry.value, result.totals["macs"], result.totals["params"],
-                formula_001(ev.analysis(name, **config).full_cost)))
+                formula_001(ev.analysis(name, config).full_cost)))
     return points
 
 
@@ -71,23 +78,23 @@ def _figure(name: str) -> Callable[[FigureFn], FigureFn]:
     return register
 
 
-def _save(fig: object, path: Path) -> Path:
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})  # type: ignore
+def _save(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
     import matplotlib.pyplot as plt
-    plt.close(fig)  # type: ignore[arg-type]
+    plt.close(fig)
     return path
 
 
-def _scatter(ax: object, points: list[AccuracyPoint], x: Callable[[AccuracyPoint], float]) -> None:
+def _scatter(ax: Axes, points: list[AccuracyPoint], x: Callable[[AccuracyPoint], float]) -> None:
     by_model: dict[str, list[AccuracyPoint]] = {}
     for point in points:
         by_model.setdefault(point.model, []).append(point)
-    for model, group in sorted(by_model.items()):
+    for _, group in sorted(by_model.items()):
         group.sort(key=x)
-        ax.plot([x(p) for p in group], [p.top1 for p in group], marker="o",  # type: ignore
+        ax.plot([x(p) for p in group], [p.top1 for p in group], marker="o",
                 label=f"{group[0].label.split(' (')[0]} ({group[0].source})")
         for p in group:
-            ax.annotate(p.label.split(" (")[-1].rstrip(")") if "(" in p.label else "",  # type: ignore
+            ax.annotate(p.label.split(" (")[-1].rstrip(")") if "(" in p.label else "",
                         (x(p), p.top1), textcoords="offset points", xytext=(4, -10), fontsize=7)
 
 
@@ -114,6 +121,7 @@ def memory_per_architecture(ev: Evaluator, directory: Path) -> Path:
     """Seed 001, Figure 11: memory to run each network, by the seed's section 5.1 formula and
     by costlab's training memory (batch 1, SGD, fp32)."""
     import matplotlib.pyplot as plt
+
     from costlab.models import resolve_model
     from costlab.training import training_memory
     names = ["alexnet", "vgg16", "resnet18", "mobilenetv2", "mobilenetv2_standard_001",
@@ -142,9 +150,9 @@ def memory_per_architecture(ev: Evaluator, directory: Path) -> Path:
     return _save(fig, directory / "memory-per-architecture.png")
 
 
-def _formula(result: object) -> int:
+def _formula(result: Analysis) -> int:
     from costlab.training import formula_001
-    return formula_001(result.full_cost)  # type: ignore[attr-defined]
+    return formula_001(result.full_cost)
 
 
 @_figure("accuracy-density")

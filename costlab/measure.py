@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -58,10 +58,10 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _profiled_peak(run: object) -> int:
+def _profiled_peak(run: Callable[[], object]) -> int:
     with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU],
                                   profile_memory=True) as prof:
-        run()  # type: ignore[operator]
+        run()
     deltas = []
     for event in prof.events():
         if event.name == "[memory]":

@@ -313,5 +313,5 @@ def analyze_memory(trace: Trace, cost: ModelCost, *, dtype: DType | str = DType.
     dtype, view = parse_dtype(dtype), parse_view(view)
     return MemoryAnalysis(dtype, view, tuple(feature_maps(cost, dtype)),
                           tuple(largest_per_resolution(trace, view, dtype)),
-                          largest_tensor(trace, dtype), peak_memory(trace, dtype), naive_bytes(trace, dtype),
-                          block_bound(trace, dtype))
+                          largest_tensor(trace, dtype), peak_memory(trace, dtype),
+                          naive_bytes(trace, dtype), block_bound(trace, dtype))

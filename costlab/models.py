@@ -71,7 +71,7 @@ def load_named_spec(name: str) -> ArchSpec:
     for stem, path in specs.items():
         if _normalize(stem) == wanted:
             return load_spec(path)
-    for stem, path in specs.items():
+    for path in specs.values():
         spec = load_spec(path)
         if wanted in {_normalize(a) for a in spec.aliases}:
             return spec
@@ -128,7 +128,8 @@ def _module_target(name: str, module: nn.Module, settings: Mapping[str, Any], ba
                    inputs: Sequence[Shape] | None) -> Target:
     resolution = int(settings.get("resolution", 224))
     shapes = tuple(inputs) if inputs else ((batch, 3, resolution, resolution),)
-    config = {"batch": batch, "inputs": " ".join("x".join(map(str, s)) for s in shapes)}
+    config: dict[str, Scalar] = {"batch": batch,
+                                 "inputs": " ".join("x".join(map(str, s)) for s in shapes)}
     return Target(name, module, shapes, config)
 
 

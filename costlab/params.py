@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from enum import StrEnum
 
-from torch.ops import aten
+import torch
 
 from costlab.errors import OptionError
 from costlab.trace import OpEvent, Trace
 
 __all__ = ["ParamConvention", "count_params", "parse_convention"]
+
+aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
 
 class ParamConvention(StrEnum):

@@ -107,7 +107,7 @@ def variant_matches(spec: ArchSpec, entry: Reported, config: Mapping[str, Scalar
     for name, wanted in variant_config(spec, entry).items():
         have = config.get(name, spec.params[name].default)
         if isinstance(wanted, float) or isinstance(have, float):
-            if not math.isclose(float(wanted), float(have), rel_tol=1e-9):  # type: ignore[arg-type]
+            if not math.isclose(float(wanted), float(have), rel_tol=1e-9):
                 return False
         elif wanted != have:
             return False

@@ -14,6 +14,8 @@ from tabulate import tabulate
 
 if TYPE_CHECKING:
     from costlab.api import Analysis
+    from costlab.count import LayerCost
+    from costlab.published import Comparison
 
 __all__ = ["Format", "render", "layers_frame", "to_dict", "humanize", "fmt_int", "fmt_shape",
            "render_table", "title"]
@@ -54,7 +56,7 @@ def fmt_shape(shape: Sequence[int] | None) -> str:
     return "x".join(map(str, shape)) if shape else ""
 
 
-def _fmt_kernel(row: Any) -> str:
+def _fmt_kernel(row: LayerCost) -> str:
     if not row.kernel:
         return ""
     text = "x".join(map(str, row.kernel))
@@ -145,7 +147,8 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], fmt: For
     excess = max(map(len, text.splitlines()), default=0) - TERMINAL_WIDTH
     if fmt is not Format.TABLE or excess <= 0 or not rows:
         return text
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(cell)) for cell in column)
+              for column in zip(headers, *rows, strict=False)]
     text_columns = [i for i, a in enumerate(align or ["left"] * len(headers)) if a == "left"]
     if not text_columns:
         return text
@@ -186,7 +189,7 @@ def _summary(analysis: Analysis, fmt: Format) -> list[str]:
         if big is not None:
             rows.append(["largest tensor", fmt_int(big.bytes), fmt_bytes(big.bytes),
                          f"fp32, {fmt_shape(big.shape)} from {big.tensor}"])
-    out = lines + ["", render_table(["total", "exact", "", "counts"], rows, fmt,
+    out = [*lines, "", render_table(["total", "exact", "", "counts"], rows, fmt,
                                     ["left", "right", "right", "left"])]
     class_rows = [[name, fmt_int(macs), f"{macs / t.macs:.1%}" if t.macs else "", fmt_int(ops)]
                   for name, (macs, ops) in analysis.cost.by_class.items() if macs or ops]
@@ -210,7 +213,7 @@ def _published(analysis: Analysis, fmt: Format) -> list[str]:
             render_table(headers, rows, fmt, align)]
 
 
-def metric_label(comparison: Any) -> str:
+def metric_label(comparison: Comparison) -> str:
     """`macs`, `params`, `memory_bytes@112x112`: the metric and where it applies."""
     entry = comparison.entry
     return f"{entry.metric}@{entry.at}" if entry.at else entry.metric
@@ -252,6 +255,6 @@ def render(analysis: Analysis, fmt: Format | str = Format.TABLE) -> str:
     if fmt is Format.CSV:
         return layers_frame(analysis).to_csv(index=False, lineterminator="\n")
     headers, rows, align = _layer_rows(analysis, fmt)
-    parts = _summary(analysis, fmt) + ["", render_table(headers, rows, fmt, align)]
+    parts = [*_summary(analysis, fmt), "", render_table(headers, rows, fmt, align)]
     parts += _published(analysis, fmt) + _unsupported(analysis)
     return "\n".join(parts) + "\n"

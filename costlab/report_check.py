@@ -25,8 +25,8 @@ def status(row: MetricCheck) -> str:
               if flag]
     if failed:
         return ", ".join(failed)
-    if row.changed:
-        return "shrank" if row.new < row.old else "within tolerance"  # type: ignore[operator]
+    if row.changed and row.old is not None:   # changed implies a locked value
+        return "shrank" if row.new < row.old else "within tolerance"
     return "within budget" if row.budget is not None else "same"
 
 

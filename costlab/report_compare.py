@@ -119,7 +119,7 @@ def render_comparison(comparison: CostComparison, fmt: Format | str = Format.TAB
         rows.append(cells)
     with _tight_columns():
         table = render_table(headers, rows, fmt, ["left"] + ["right"] * (len(headers) - 1))
-    return "\n".join(_header(comparison, labels, shared) + ["", table]) + "\n"
+    return "\n".join([*_header(comparison, labels, shared), "", table]) + "\n"
 
 
 def render_stages(comparison: CostComparison, fmt: Format | str = Format.TABLE) -> str:

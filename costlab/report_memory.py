@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from costlab.report import (Format, fmt_bytes, fmt_int, fmt_shape, metric_label,
-                            render_table, title)
+from costlab.report import Format, fmt_bytes, fmt_int, fmt_shape, render_table, title
 
 if TYPE_CHECKING:
     from costlab.api import Analysis
+    from costlab.measure import Measured
     from costlab.memory import MemoryAnalysis
+    from costlab.training import TrainingMemory
 
 __all__ = ["memory_dict", "render_memory"]
 
@@ -62,15 +63,20 @@ def memory_dict(analysis: Analysis, mem: MemoryAnalysis) -> dict[str, Any]:
             "gradient_in_flight_bytes": t.gradient_in_flight_bytes,
             "step_peak_bytes": t.step_peak_bytes, "total_bytes": t.total_bytes,
             "formula_001_bytes": t.formula_bytes}
-    for key in ("measured", "measured_training"):
-        value = getattr(mem, key)
-        if value is not None:
-            out[key] = {"bytes": value.bytes, "method": value.method}
+    for key, measured in (("measured", mem.measured),
+                          ("measured_training", mem.measured_training)):
+        if measured is not None:
+            out[key] = {"bytes": measured.bytes, "method": measured.method}
     return out
 
 
 def _ratio(measured: int | None, predicted: int) -> str:
     return f"{measured / predicted:.2f}" if measured is not None and predicted else ""
+
+
+def _measured_row(label: str, measured: Measured, predicted: int) -> list[str]:
+    return [label, fmt_int(measured.bytes) if measured.bytes is not None else "-",
+            fmt_int(predicted), _ratio(measured.bytes, predicted)]
 
 
 def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) -> str:
@@ -83,7 +89,9 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
             index=False, lineterminator="\n")
     published = {c.entry.at: c for c in analysis.published
                  if c.entry.at and c.entry.metric == "memory_bytes"}
-    published |= {"max": c for c in analysis.published if c.entry.metric == "max_memory_bytes"}
+    for c in analysis.published:   # the last max_memory_bytes entry, if several
+        if c.entry.metric == "max_memory_bytes":
+            published["max"] = c
     lines = [*title(analysis),
              f"activations at {mem.dtype} ({_element_size(mem)} bytes per element); "
              "1 kB = 1000 bytes", "",
@@ -120,9 +128,9 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
     lines += ["", render_table(["activation memory", "", "bytes", "where"], summary, fmt,
                                ["left", "right", "right", "left"])]
     if mem.training is not None:
-        lines += ["", _training(mem, fmt)]
+        lines += ["", _training(mem.training, fmt)]
     if mem.measured is not None:
-        lines += ["", _measured(mem, fmt)]
+        lines += ["", _measured(mem, mem.measured, fmt)]
     lines += ["", "feature maps per layer ((N_in + N_out) x H x W: seed 001, Table A1)",
               render_table(["layer", "input", "output", "in bytes", "out bytes",
                             "(N_in+N_out)xHxW"],
@@ -140,8 +148,7 @@ def _element_size(mem: MemoryAnalysis) -> int:
     return bytes_per_element(mem.dtype)
 
 
-def _training(mem: MemoryAnalysis, fmt: Format) -> str:
-    t = mem.training
+def _training(t: TrainingMemory, fmt: Format) -> str:
     rows = [["parameters", fmt_bytes(t.params_bytes), fmt_int(t.params_bytes)],
             ["gradients", fmt_bytes(t.gradients_bytes), fmt_int(t.gradients_bytes)],
             [f"optimizer state ({t.optimizer})", fmt_bytes(t.optimizer_bytes),
@@ -157,20 +164,17 @@ def _training(mem: MemoryAnalysis, fmt: Format) -> str:
             render_table(["", "", "bytes"], rows, fmt, ["left", "right", "right"]))
 
 
-def _measured(mem: MemoryAnalysis, fmt: Format) -> str:
+def _measured(mem: MemoryAnalysis, inference: Measured, fmt: Format) -> str:
+    """The measured inference peak and, when measured too, the training step's, each beside
+    the figure predicted for it."""
     from costlab.memory import bytes_per_element
     scale = 4 / bytes_per_element(mem.dtype)   # the real model runs in fp32
-    predicted = int(mem.peak.bytes * scale)
-    rows = [["inference peak", fmt_int(mem.measured.bytes) if mem.measured.bytes is not None
-             else "-", fmt_int(predicted), _ratio(mem.measured.bytes, predicted)]]
+    rows = [_measured_row("inference peak", inference, int(mem.peak.bytes * scale))]
     if mem.measured_training is not None and mem.training is not None:
         t = mem.training
-        predicted_training = int(t.step_peak_bytes * 4 / bytes_per_element(t.dtype))
-        rows.append(["training step (saved + gradients + in flight)",
-                     fmt_int(mem.measured_training.bytes)
-                     if mem.measured_training.bytes is not None else "-",
-                     fmt_int(predicted_training),
-                     _ratio(mem.measured_training.bytes, predicted_training)])
-    return (f"measured, fp32 ({mem.measured.method})\n" +
+        rows.append(_measured_row("training step (saved + gradients + in flight)",
+                                  mem.measured_training,
+                                  int(t.step_peak_bytes * 4 / bytes_per_element(t.dtype))))
+    return (f"measured, fp32 ({inference.method})\n" +
             render_table(["", "measured bytes", "predicted bytes", "ratio"], rows, fmt,
                          ["left", "right", "right", "right"]))

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from costlab.api import Analysis, analyze
+from costlab.count import LayerCost, Shape
 from costlab.errors import OptionError
 from costlab.models import load_named_spec
-from costlab.registry import registrar
 from costlab.published import METRICS, Comparison, compare_entry, variant_config
-from costlab.spec import ArchSpec, Reported
+from costlab.registry import registrar
+from costlab.spec import ArchSpec, Reported, Scalar
 
-__all__ = ["Section", "PaperTable", "Evaluator", "TABLES", "paper_table", "entry_rows", "render_report",
-           "reproduce", "check_reports"]
+__all__ = ["Section", "PaperTable", "Evaluator", "TABLES", "paper_table", "entry_rows",
+           "conv_shapes", "render_report", "reproduce", "check_reports"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Evaluator:
     """Analyzes each (spec, configuration) once per run."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, tuple[tuple[str, Any], ...]], Analysis] = {}
+        self._cache: dict[tuple[str, str, tuple[tuple[str, Scalar], ...]], Analysis] = {}
         self._specs: dict[str, ArchSpec] = {}
 
     def spec(self, name: str) -> ArchSpec:
@@ -56,11 +56,12 @@ class Evaluator:
             self._specs[name] = load_named_spec(name)
         return self._specs[name]
 
-    def analysis(self, name: str, *, convention: str = "torch", **config: Any) -> Analysis:
+    def analysis(self, name: str, config: Mapping[str, Scalar] | None = None, *,
+                 convention: str = "torch") -> Analysis:
         """The spec analyzed at its defaults with `config` applied, parameters counted
         under `convention`."""
         spec = self.spec(name)
-        full = {**{k: p.default for k, p in spec.params.items()}, **config}
+        full = {**{k: p.default for k, p in spec.params.items()}, **(config or {})}
         key = (name, convention, tuple(sorted(full.items())))
         if key not in self._cache:
             self._cache[key] = analyze(spec, settings=full, params=convention)
@@ -70,7 +71,7 @@ class Evaluator:
         """The verdict on one published entry, or None for a metric costlab does not compute."""
         if entry.metric not in METRICS:
             return None
-        result = self.analysis(name, **variant_config(self.spec(name), entry))
+        result = self.analysis(name, variant_config(self.spec(name), entry))
         return compare_entry(entry, METRICS[entry.metric](result.trace, result.full_cost, entry))
 
 
@@ -93,7 +94,7 @@ def _variant(entry: Reported) -> str:
 def entry_rows(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str | None]]
                ) -> list[tuple[str, ...]]:
     """Rows for every reported entry of (spec, source, table or None for any table)."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for name, source, table in selectors:
         spec = evaluator.spec(name)
         for entry in spec.reported:
@@ -110,6 +111,17 @@ def entry_rows(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str | N
                          f"{judged.computed:,}", f"{judged.diff_pct:+.2f}%", judged.verdict,
                          entry.note))
     return rows
+
+
+def conv_shapes(row: LayerCost) -> tuple[Shape, Shape, Shape]:
+    """(input shape, output shape, kernel) of the row of a conv layer that ran.
+
+    Raises ValueError for a row without them (a container, or a layer the trace never
+    reached): a table that picks conv layers by path has the wrong path.
+    """
+    if row.input_shape is None or row.output_shape is None or row.kernel is None:
+        raise ValueError(f"layer {row.path!r} has no input/output shape or kernel")
+    return row.input_shape, row.output_shape, row.kernel
 
 
 _NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+\s*(%|K|M|G| points)?$")

@@ -73,8 +73,9 @@ def saved_activation_elements(model: nn.Module, input_shapes: Sequence[Shape]
 
     Returns (elements, count, elements of the largest one).
     """
-    stand_ins = {name: nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
-                 for name, p in model.named_parameters()}
+    stand_ins: dict[str, torch.Tensor] = {
+        name: nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
+        for name, p in model.named_parameters()}
     stand_ins |= {name: torch.empty_like(b, device="meta") for name, b in model.named_buffers()}
     param_ids = {id(p) for p in stand_ins.values() if isinstance(p, nn.Parameter)}
     saved: dict[int, int] = {}

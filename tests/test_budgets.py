@@ -42,7 +42,7 @@ def test_bad_amounts(value, words):
 
 
 def test_budget_keys_come_from_the_metrics():
-    assert BUDGET_KEYS == tuple(f"max_{m.key}" for m in METRICS)
+    assert tuple(f"max_{m.key}" for m in METRICS) == BUDGET_KEYS
 
 
 def _pyproject(tmp_path, body: str):

@@ -104,7 +104,7 @@ def test_an_exceeded_budget_fails_with_a_clear_line(project, run_cli):
     assert result.exit_code == 1
     assert f"- **toy**: macs {macs:,} is over its budget of {macs - 1:,} by 1 (" in \
         _prose(result.stdout)
-    assert ["toy", "params"] == _table(result.stdout)[1][:2]
+    assert _table(result.stdout)[1][:2] == ["toy", "params"]
     assert _table(result.stdout)[1][-1] == "within budget"
 
 

@@ -48,7 +48,8 @@ def test_other_formats(run_cli, fmt, marker):
 
 def test_output_is_deterministic_and_written_to_file(run_cli, tmp_path):
     target = tmp_path / "v1.md"
-    assert run_cli("report", "mobilenetv1", "--format", "markdown", "-o", str(target)).exit_code == 0
+    result = run_cli("report", "mobilenetv1", "--format", "markdown", "-o", str(target))
+    assert result.exit_code == 0
     again = run_cli("report", "mobilenetv1", "--format", "markdown").stdout
     assert target.read_text() == again
 
@@ -66,7 +67,8 @@ def test_report_spec_file(run_cli, write_spec):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["report", "mobilenetv9"], "unknown model 'mobilenetv9'; did you mean mobilenetv2, mobilenetv1?"),
+    (["report", "mobilenetv9"],
+     "unknown model 'mobilenetv9'; did you mean mobilenetv2, mobilenetv1?"),
     (["report", "mobilenetv2", "--alpha", "9"], "alpha=9.0 is above its maximum"),
     (["report", "mobilenetv2", "--format", "xml"], "Invalid value for '--format'"),
     (["report", "mobilenetv2", "--params", "tf"], "Invalid value for '--params'"),

@@ -76,7 +76,7 @@ def test_corrupted_lock_files_name_the_file_and_the_problem(lock_text, tmp_path,
 
 
 def test_missing_lock_file(tmp_path):
-    with pytest.raises(LockfileError, match="cannot read lock file .*nope.json"):
+    with pytest.raises(LockfileError, match=r"cannot read lock file .*nope\.json"):
         load_lock(tmp_path / "nope.json")
 
 

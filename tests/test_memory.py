@@ -8,8 +8,15 @@ from torch import nn
 
 from costlab.count import count_costs
 from costlab.errors import OptionError
-from costlab.memory import (block_bound, feature_maps, largest_per_resolution, largest_tensor,
-                            naive_bytes, parse_dtype, peak_memory)
+from costlab.memory import (
+    block_bound,
+    feature_maps,
+    largest_per_resolution,
+    largest_tensor,
+    naive_bytes,
+    parse_dtype,
+    peak_memory,
+)
 from costlab.trace import trace_module
 
 

@@ -59,7 +59,7 @@ def test_resolve_params_converts_and_checks(write_spec):
     spec = load_spec(write_spec(TOY_SPEC))
     assert resolve_params(spec, {"alpha": "0.5", "resolution": 64}) == {
         "alpha": 0.5, "resolution": 64, "num_classes": 10}
-    with pytest.raises(OptionError, match="alpha=3.0 is above its maximum 2.0"):
+    with pytest.raises(OptionError, match=r"alpha=3\.0 is above its maximum 2\.0"):
         resolve_params(spec, {"alpha": 3})
     with pytest.raises(OptionError, match="has no parameter 'depth'; its parameters: alpha"):
         resolve_params(spec, {"depth": 3})

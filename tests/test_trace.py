@@ -88,7 +88,10 @@ def test_fast_meta_outputs_equal_the_meta_kernel(op, layout):
     if "no_training" in str(op):
         args = (x, c, c, c, c, 0.1, 1e-5)
     expected, got = op(*args), _run(op, args, {})
-    flat = (lambda o: o if isinstance(o, tuple) else (o,))
+
+    def flat(o):
+        return o if isinstance(o, tuple) else (o,)
+
     assert len(flat(expected)) == len(flat(got))
     for e, g in zip(flat(expected), flat(got), strict=True):
         assert (e.shape, e.stride(), e.dtype) == (g.shape, g.stride(), g.dtype)

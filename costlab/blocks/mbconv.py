@@ -47,7 +47,7 @@ class InvertedResidual(nn.Module):
         self.project = ConvBNAct(hidden, out_channels, 1, act="none")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.expand(x) if hasattr(self, "expand") else x
+        out: torch.Tensor = self.expand(x) if hasattr(self, "expand") else x
         out = self.project(self.depthwise(out))
         return x + out if self.use_residual else out
 

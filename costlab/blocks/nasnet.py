@@ -66,7 +66,8 @@ class FactorizedReduce(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
         shifted = nn.functional.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:]
-        return self.bn(torch.cat([self.path_1(x), self.path_2(shifted)], dim=1))
+        out: torch.Tensor = self.bn(torch.cat([self.path_1(x), self.path_2(shifted)], dim=1))
+        return out
 
 
 class SeparableBranch(nn.Sequential):
@@ -173,7 +174,8 @@ class NasnetBody(nn.Module):
         prev = cur = x
         for cell in self.cells:
             prev, cur = cur, cell(cur, prev)
-        return self.relu(cur)
+        out: torch.Tensor = self.relu(cur)
+        return out
 
 
 @register_block("nasnet_a", NasnetArgs)

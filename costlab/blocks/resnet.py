@@ -41,7 +41,8 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shortcut = self.downsample(x) if hasattr(self, "downsample") else x
-        return self.act(self.body(x) + shortcut)
+        out: torch.Tensor = self.act(self.body(x) + shortcut)
+        return out
 
 
 @register_block("basic", ResidualArgs)

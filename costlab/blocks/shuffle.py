@@ -59,9 +59,9 @@ class ShuffleUnit(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.expand(self.depthwise(self.shuffle(self.compress(x))))
-        if self.stride == 2:
-            return self.act(torch.cat([self.shortcut(x), out], dim=1))
-        return self.act(x + out)
+        joined = torch.cat([self.shortcut(x), out], dim=1) if self.stride == 2 else x + out
+        result: torch.Tensor = self.act(joined)
+        return result
 
 
 @register_block("shuffle_unit", ShuffleArgs)

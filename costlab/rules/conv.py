@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
-from torch.ops import aten
+import torch
 
 from costlab.rules.registry import OpClass, OpCost, cost_rule
 from costlab.trace import OpEvent
 
 __all__ = ["convolution_cost"]
+
+aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
 
 @cost_rule(aten.convolution.default, aten._convolution.default)

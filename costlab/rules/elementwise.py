@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from torch.ops import aten
+import torch
 
 from costlab.rules.registry import OpClass, cost_rule, elementwise
 
 __all__: list[str] = []
+
+aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
 # One op per output element: an activation is one function application per value.
 cost_rule(aten.relu, aten.relu_, aten.hardtanh, aten.hardtanh_, aten.relu6, aten.leaky_relu,

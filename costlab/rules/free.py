@@ -20,7 +20,8 @@ free_ops(OpClass.MEMORY, [
     "full_like", "fill", "fill_", "zero_", "new_empty", "new_zeros", "new_ones", "new_full",
     "clone", "contiguous", "_to_copy", "copy", "copy_", "cat", "stack", "constant_pad_nd",
     "embedding", "index_select", "gather", "arange", "dropout", "native_dropout", "_unsafe_index",
-    "masked_fill", "masked_fill_", "repeat", "roll", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "masked_fill", "masked_fill_", "repeat", "roll", "pixel_shuffle", "pixel_unshuffle",
+    "channel_shuffle",
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
     "native_channel_shuffle", "scalar_tensor", "_local_scalar_dense",
     "tril", "triu",   # masks: a copy with zeros (causal attention builds one)

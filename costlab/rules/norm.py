@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from torch.ops import aten
+import torch
 
 from costlab.rules.registry import OpClass, OpCost, cost_rule
 from costlab.trace import OpEvent
 
 __all__ = ["batch_norm_cost", "layer_norm_cost"]
+
+aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
 
 @cost_rule(aten.native_batch_norm.default, aten._native_batch_norm_legit.default,

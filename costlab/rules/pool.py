@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 
-from torch.ops import aten
+import torch
 
 from costlab.rules.registry import OpClass, OpCost, cost_rule
 from costlab.trace import OpEvent
 
 __all__ = ["window_pool_cost", "reduction_cost", "adaptive_pool_cost"]
 
+aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
-def _pair(value: object, dims: int) -> list[int]:
-    values = list(value) if isinstance(value, list | tuple) else [int(value)]  # type: ignore
+
+def _pair(value: int | list[int] | tuple[int, ...], dims: int) -> list[int]:
+    values = list(value) if isinstance(value, list | tuple) else [int(value)]
     return values * dims if len(values) == 1 else values
 
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from costlab.published import verdict
-from costlab.reproduce import ENTRY_HEADERS, Evaluator, PaperTable, Section, entry_rows, paper_table
+from costlab.reproduce import (
+    ENTRY_HEADERS,
+    Evaluator,
+    PaperTable,
+    Section,
+    conv_shapes,
+    entry_rows,
+    paper_table,
+)
 from costlab.spec import parse_published
 
 __all__: list[str] = []
@@ -36,6 +44,7 @@ def v1_vs_v2(ev: Evaluator) -> PaperTable:
     rows = entry_rows(ev, [("mobilenetv1", "004", None), ("mobilenetv2", "004", None)])
     v1 = ev.analysis("mobilenetv1", convention="weights")
     v2 = ev.analysis("mobilenetv2", convention="weights")
+    keras_1001 = ev.analysis("mobilenetv1", {"num_classes": 1001}, convention="keras")
     ratio = v2.totals["params"] / v1.totals["params"] * 100
     published, precision = parse_published("80%")
     rows.append(("V2 / V1", "default", "params ratio (weights)", "80%", f"{ratio:.2f}%",
@@ -55,7 +64,7 @@ def v1_vs_v2(ev: Evaluator) -> PaperTable:
             f"{v1.totals['params']:,}, torch {ev.analysis('mobilenetv1').totals['params']:,}. "
             "Its note's Metal count, 4,254,889, is the keras convention (batch norm with its "
             "running statistics) with TF's 1001 classes: "
-            f"{ev.analysis('mobilenetv1', num_classes=1001, convention='keras').totals['params']:,}.",
+            f"{keras_1001.totals['params']:,}.",
             "The folded count 4,221,032 of the same chapter is reproduced exactly "
             "(weights plus one bias per batch-norm channel)."),
         conventions=(MACS, PARAMS, VERDICTS))
@@ -74,8 +83,9 @@ def separable_cost(ev: Evaluator) -> PaperTable:
         for prefix in prefixes:
             dw = rows_by_path[f"{prefix}.depthwise.conv"]
             pw = rows_by_path[f"{prefix}.pointwise.conv"]
-            m, n = dw.input_shape[1], pw.output_shape[1]
-            df, dk = dw.output_shape[2], dw.kernel[0]
+            (dw_in, dw_out, dw_kernel), (_, pw_out, _) = conv_shapes(dw), conv_shapes(pw)
+            m, n = dw_in[1], pw_out[1]
+            df, dk = dw_out[2], dw_kernel[0]
             standard = dk * dk * m * n * df * df          # D_K^2 M N D_F^2 (seed 004)
             ratio = (dw.macs + pw.macs) / standard
             formula = 1 / n + 1 / dk ** 2
@@ -108,8 +118,9 @@ def v2_grid(ev: Evaluator) -> PaperTable:
     resolutions = (96, 128, 160, 192, 224)
     rows = []
     for alpha in widths:
-        params = ev.analysis("mobilenetv2", alpha=alpha, convention="weights").totals["params"]
-        macs = [ev.analysis("mobilenetv2", alpha=alpha, resolution=r).totals["macs"]
+        params = ev.analysis("mobilenetv2", {"alpha": alpha},
+                             convention="weights").totals["params"]
+        macs = [ev.analysis("mobilenetv2", {"alpha": alpha, "resolution": r}).totals["macs"]
                 for r in resolutions]
         rows.append((f"{alpha}", f"{params:,}", *(f"{m / 1e6:.1f}M" for m in macs)))
     return PaperTable(
@@ -135,7 +146,7 @@ def v2_table3(ev: Evaluator) -> PaperTable:
     rows = []
     for name, config in (("mobilenetv1", {}), ("mobilenetv2", {}),
                          ("shufflenetv1", {"alpha": 2.0, "groups": 3})):
-        trace = ev.analysis(name, **config).trace
+        trace = ev.analysis(name, config).trace
         views = {view: {(r.height, r.width): r for r in largest_per_resolution(trace, view,
                                                                                 "fp16")}
                  for view in ("all", "blocks", "bottlenecks")}

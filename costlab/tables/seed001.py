@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from costlab.count import LayerCost
 from costlab.params import count_params
-from costlab.reproduce import ENTRY_HEADERS, Evaluator, PaperTable, Section, entry_rows, paper_table
+from costlab.reproduce import (
+    ENTRY_HEADERS,
+    Evaluator,
+    PaperTable,
+    Section,
+    conv_shapes,
+    entry_rows,
+    paper_table,
+)
 from costlab.tables.mobilenet import MACS, PARAMS, VERDICTS
 from costlab.training import formula_001, training_memory
 
@@ -65,10 +73,11 @@ def _rows(ev: Evaluator) -> dict[str, LayerCost]:
 
 def _why_macs(row: LayerCost, printed: int) -> str:
     """Names the reading under which a printed per-layer MAC count comes out."""
-    k = row.kernel[0] * row.kernel[1]
-    c_in, c_out = row.input_shape[1], row.output_shape[1]
-    out_px = row.output_shape[2] * row.output_shape[3]
-    in_px = row.input_shape[2] * row.input_shape[3]
+    x, y, kernel = conv_shapes(row)
+    k = kernel[0] * kernel[1]
+    c_in, c_out = x[1], y[1]
+    out_px = y[2] * y[3]
+    in_px = x[2] * x[3]
     readings = {
         "match": row.macs,
         "differs: depthwise counted as dense (k x k x C x C)": k * c_in * c_out * out_px,
@@ -85,13 +94,12 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
     a1, filters, macs = [], [], []
     for label, path, size, printed_a1, expr, printed_filter, printed_macs in LAYERS:
         row = rows_by_path[path]
-        computed_a1 = (row.input_shape[1] + row.output_shape[1]) * row.input_shape[2] \
-            * row.input_shape[3]
+        x, y, kernel = conv_shapes(row)
+        computed_a1 = (x[1] + y[1]) * x[2] * x[3]
         a1.append((label, path, size, f"{printed_a1:,}", f"{computed_a1:,}",
                    "match" if computed_a1 == printed_a1 else
-                   "differs: the layer runs at "
-                   f"{row.input_shape[2]}x{row.input_shape[3]}"))
-        dense = row.kernel[0] * row.kernel[1] * row.input_shape[1] * row.output_shape[1]
+                   f"differs: the layer runs at {x[2]}x{x[3]}"))
+        dense = kernel[0] * kernel[1] * x[1] * y[1]
         filters.append((label, expr, f"{printed_filter:,}", f"{row.params:,}",
                         "match" if row.params == printed_filter else
                         "differs: depthwise counted as dense" if dense == printed_filter
@@ -132,7 +140,7 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
     """Seed 001, Tables 2 and 3 (parameter counts) and the memory formula of section 5.1."""
     counts = []
     for name, classes in ((STANDARD, 10), (STANDARD, 1000), (REDUCED, 10), (REDUCED, 1000)):
-        trace = ev.analysis(name, num_classes=classes).trace
+        trace = ev.analysis(name, {"num_classes": classes}).trace
         counts.append((ev.spec(name).title, f"{classes}",
                        *(f"{sum(count_params(trace, c).values()):,}"
                          for c in ("torch", "weights", "folded", "keras"))))

@@ -10,7 +10,7 @@ from costlab.rules import RULES, cost_rule, zero_cost
 
 
 def test_duplicate_rule_is_rejected():
-    with pytest.raises(RuleError, match="aten.convolution.default already has a cost rule"):
+    with pytest.raises(RuleError, match=r"aten\.convolution\.default already has a cost rule"):
         cost_rule(aten.convolution.default)(zero_cost())
 
 
