@@ -6,9 +6,10 @@ block arguments are checked against the block registry when the model is built.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -54,7 +55,8 @@ class LayerSpec:
     name: str | None
     field: str  # YAML path, e.g. "layers[3]"
     line: int | None
-    arg_lines: Mapping[str, int] = field(default_factory=dict)
+    # dataclasses.field: the `field` attribute above shadows the bare name in this body
+    arg_lines: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +90,17 @@ class ArchSpec:
     reported: tuple[Reported, ...] = ()
     aliases: tuple[str, ...] = ()
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
-class _Located(dict):
+class _Located(dict[str, Any]):
     """A YAML mapping that remembers its line and the line of each key."""
 
     line: int
     key_lines: dict[str, int]
 
 
-class _LocatedList(list):
+class _LocatedList(list[Any]):
     """A YAML sequence that remembers its line and the line of each item."""
 
     line: int
@@ -163,7 +165,7 @@ def _decimals(digits: str) -> int:
     return len(digits.split(".")[1]) if "." in digits else 0
 
 
-def _require(mapping: Mapping, key: str, kind: type | tuple[type, ...], where: str,
+def _require(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str,
              file: str, line: int | None) -> Any:
     if key not in mapping:
         raise SpecError(f"missing required field {key!r}", file=file, line=line, field=where)
@@ -174,10 +176,8 @@ def _require(mapping: Mapping, key: str, kind: type | tuple[type, ...], where: s
 def _typed(value: Any, kind: type | tuple[type, ...], where: str, file: str,
            line: int | None) -> Any:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
+    # bool is an int to isinstance; a spec's `c: true` is not a channel count
+    ok = isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
     if not ok:
         names = " or ".join(k.__name__ for k in kinds)
         raise SpecError(f"expected {names}, got {value!r}", file=file, line=line, field=where)
@@ -263,9 +263,9 @@ def _parse_params(raw: Any, file: str) -> dict[str, ParamSpec]:
                                 file=file, line=key_line, field=where)
         params[key] = ParamSpec(
             name=key, default=default,
-            minimum=_typed(value.get("min", None), (int, float, type(None)), f"{where}.min",
+            minimum=_typed(value.get("min"), (int, float, type(None)), f"{where}.min",
                            file, key_line),
-            maximum=_typed(value.get("max", None), (int, float, type(None)), f"{where}.max",
+            maximum=_typed(value.get("max"), (int, float, type(None)), f"{where}.max",
                            file, key_line),
             choices=choices, help=str(value.get("help", "")), line=key_line,
         )

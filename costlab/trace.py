@@ -171,16 +171,24 @@ def _run(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
 class FastMeta(TorchDispatchMode):
     """Runs ops with the shape-only fast paths above (used by the builder's shape probes)."""
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+
+    def __torch_dispatch__(self, func: torch._ops.OpOverload, types: Sequence[type],
+                           args: Sequence[Any] = (),
+                           kwargs: Mapping[str, Any] | None = None) -> Any:
         return _run(func, args, kwargs or {})
 
 
 class _Recorder(TorchDispatchMode):
     def __init__(self, registry: _Registry, scope: Callable[[], tuple[str, str]]) -> None:
-        super().__init__()
-        self.registry, self.scope, self.events = registry, scope, []
+        super().__init__()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+        self.registry, self.scope = registry, scope
+        self.events: list[OpEvent] = []
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+    def __torch_dispatch__(self, func: torch._ops.OpOverload, types: Sequence[type],
+                           args: Sequence[Any] = (),
+                           kwargs: Mapping[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
         out = _run(func, args, kwargs)
         bound = _bind(func, args, kwargs)
