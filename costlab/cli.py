@@ -81,13 +81,16 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
            depth: int | None, fmt: str, output: str | None, strict: bool) -> None:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
-    package.module:callable)."""
+    package.module:callable; settings may follow inline: mobilenetv2:alpha=0.5)."""
     from costlab.api import analyze
     from costlab.models import parse_shape
     from costlab.report import render
-    analysis = analyze(model, alpha=alpha, resolution=resolution, num_classes=num_classes,
-                       batch=batch, inputs=[parse_shape(s) for s in inputs] or None,
-                       params=convention, depth=depth, strict=strict, settings=_settings(sets))
+    from costlab.variants import parse_variant
+    variant = parse_variant(model, _settings(sets))
+    analysis = analyze(variant.model, alpha=alpha, resolution=resolution,
+                       num_classes=num_classes, batch=batch,
+                       inputs=[parse_shape(s) for s in inputs] or None, params=convention,
+                       depth=depth, strict=strict, settings=variant.settings)
     _write(render(analysis, fmt), output)
 
 
@@ -125,14 +128,17 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], dtype: str | None,
            view: str, training: bool, optimizer: str, measure: bool, fmt: str,
            output: str | None) -> None:
-    """Feature-map memory of MODEL: largest tensor per resolution, peak, training."""
+    """Feature-map memory of MODEL (settings may follow inline: mobilenetv2:alpha=0.5):
+    largest tensor per resolution, peak, training."""
     from costlab.api import memory as memory_analysis
     from costlab.models import parse_shape
     from costlab.report_memory import render_memory
+    from costlab.variants import parse_variant
+    variant = parse_variant(model, _settings(sets))
     analysis, mem = memory_analysis(
-        model, dtype=dtype, view=view, training=training, optimizer=optimizer,
+        variant.model, dtype=dtype, view=view, training=training, optimizer=optimizer,
         measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
-        batch=batch, inputs=[parse_shape(s) for s in inputs] or None, settings=_settings(sets))
+        batch=batch, inputs=[parse_shape(s) for s in inputs] or None, settings=variant.settings)
     _write(render_memory(analysis, mem, fmt), output)
 
 

@@ -139,6 +139,9 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
     try:
         obj: Any = _import_from_cwd(module_name)
     except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
+        if "." not in module_name and _spec_named(module_name):   # mobilenetv2:alpha
+            raise OptionError(f"bad settings {attr!r} for spec {module_name!r}; write them "
+                              "as MODEL:key=value,key=value") from None
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ModelLoadError(f"cannot import {module_name!r} (from {path!r}): "
                              f"{type(exc).__name__}: {detail}") from None
@@ -161,6 +164,14 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
         raise ModelLoadError(f"{path!r} returned {type(module).__name__}, not an nn.Module")
     target = _module_target(path, module, settings, batch, inputs)
     return Target(path, module, target.input_shapes, {**target.config, **kwargs})
+
+
+def _spec_named(name: str) -> bool:
+    try:
+        load_named_spec(name)
+    except CostlabError:
+        return False
+    return True
 
 
 def _import_from_cwd(module_name: str) -> Any:

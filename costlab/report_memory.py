@@ -93,7 +93,8 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
         if c.entry.metric == "max_memory_bytes":
             published["max"] = c
     lines = [*title(analysis),
-             f"activations at {mem.dtype} ({_element_size(mem)} bytes per element); "
+             f"activations at {mem.dtype} ({_element_size(mem)} "
+             f"byte{'s' * (_element_size(mem) > 1)} per element); "
              "1 kB = 1000 bytes", "",
              *textwrap.wrap(f"largest tensor per resolution, view '{mem.view}': "
                             f"{_VIEWS[str(mem.view)]}", 100)]

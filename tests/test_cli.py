@@ -61,6 +61,15 @@ def test_report_on_an_import_path(run_cli):
     assert data["totals"]["macs"] == 8 * 512 * 10 and data["totals"]["params"] == 512 * 10 + 10
 
 
+@pytest.mark.parametrize("command", ["report", "memory"])
+def test_inline_settings_are_the_options(run_cli, command):
+    inline = run_cli(command, "mobilenetv2:alpha=0.5,resolution=160", "--format", "json")
+    options = run_cli(command, "mobilenetv2", "--alpha", "0.5", "--resolution", "160",
+                      "--format", "json")
+    assert inline.exit_code == 0 and json.loads(inline.stdout) == json.loads(options.stdout)
+    assert json.loads(inline.stdout)["config"]["alpha"] == 0.5
+
+
 def test_report_spec_file(run_cli, write_spec):
     result = run_cli("report", str(write_spec(TOY_SPEC)), "--format", "json")
     assert json.loads(result.stdout)["model"] == "toy"
@@ -75,6 +84,9 @@ def test_report_spec_file(run_cli, write_spec):
     (["report", "mobilenetv2", "--set", "depth=3"], "has no parameter 'depth'"),
     (["report", "mobilenetv2", "--input", "1x3x224x224"], "--input is for import-path models"),
     (["report", "nosuchpackage.models:net"], "cannot import 'nosuchpackage.models'"),
+    (["report", "mobilenetv2:alpha"], "bad settings 'alpha' for spec 'mobilenetv2'; write them "
+                                      "as MODEL:key=value,key=value"),
+    (["memory", "mobilenetv2:alpha=7"], "alpha=7.0 is above its maximum 2.0"),
     (["report", "torch.nn:Linear", "--set", "in_features=4", "--set", "out_features=2",
       "--input", "1x5"], "model failed while running module '<root>' (Linear)"),
     (["report", "torch.nn:Linear"], "calling torch.nn:Linear() failed: TypeError"),
