@@ -3,9 +3,9 @@ and checks its MACs and parameters against the hand formulas.
 
 The model is a pre-norm GPT-style stack: per layer, LayerNorm, a fused QKV projection, causal
 attention through F.scaled_dot_product_attention, an output projection, LayerNorm and a GELU
-MLP; then a final LayerNorm and the vocabulary head. `costlab.analyze(module, inputs=...)`
-takes input shapes and makes float32 inputs, so the model takes token embeddings
-(batch x sequence x d_model) rather than token ids: the embedding lookup costs no MACs.
+MLP; then a final LayerNorm and the vocabulary head. It takes token ids (an int64 input,
+`InputSpec((batch, seq), torch.int64)`, `--input 1x2048:int64` on the command line); the
+embedding lookup moves data and costs no MACs.
 
     python benchmarks/big_transformer.py
     python benchmarks/big_transformer.py --layers 48 --d-model 6144 --seq 4096
@@ -24,6 +24,7 @@ from tabulate import tabulate
 from torch import nn
 
 import costlab
+from costlab.trace import InputSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +59,26 @@ class Block(nn.Module):
 
 
 class Decoder(nn.Module):
-    """The layer stack, a final LayerNorm and the vocabulary head (no bias)."""
+    """Token embeddings, the layer stack, a final LayerNorm and the vocabulary head (no
+    bias)."""
 
     def __init__(self, config: Config) -> None:
         super().__init__()
+        self.embed = nn.Embedding(config.vocab, config.d_model)
         self.blocks = nn.Sequential(*(Block(config) for _ in range(config.layers)))
         self.norm = nn.LayerNorm(config.d_model)
         self.head = nn.Linear(config.d_model, config.vocab, bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.norm(self.blocks(x)))
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(self.norm(self.blocks(self.embed(ids))))
 
 
 def hand_params(c: Config) -> int:
     """Per layer: QKV 3d^2 + 3d, output d^2 + d, MLP 2 d d_ff + d_ff + d, two LayerNorms 4d;
-    then the final LayerNorm 2d and the head d x vocab."""
+    then the final LayerNorm 2d, the head d x vocab and the embeddings vocab x d."""
     d = c.d_model
     layer = 4 * d * d + 2 * d * c.d_ff + c.d_ff + 9 * d
-    return c.layers * layer + 2 * d + d * c.vocab
+    return c.layers * layer + 2 * d + 2 * d * c.vocab
 
 
 def hand_macs(c: Config) -> int:
@@ -99,12 +102,12 @@ def _parse() -> tuple[Config, int]:
     return Config(**args), repeats
 
 
-def _analyze(model: nn.Module, shape: tuple[int, ...], repeats: int
+def _analyze(model: nn.Module, ids: InputSpec, repeats: int
              ) -> tuple[harness.Measured, float, int]:
     """The first analysis (time, RSS growth), the median of `repeats` more, the process peak."""
     setup_peak = harness.peak_rss_bytes() or 0
-    first = harness.measure_call(lambda: costlab.analyze(model, inputs=[shape]))
-    warm_s = harness.median_seconds(lambda: costlab.analyze(model, inputs=[shape]), repeats,
+    first = harness.measure_call(lambda: costlab.analyze(model, inputs=[ids]))
+    warm_s = harness.median_seconds(lambda: costlab.analyze(model, inputs=[ids]), repeats,
                                     warmup=0)
     return first, warm_s, max(setup_peak, harness.peak_rss_bytes() or 0)
 
@@ -116,8 +119,8 @@ def main() -> None:
     with torch.device("meta"):
         model = Decoder(config)
     build_s = time.perf_counter() - start
-    first, warm_s, process_peak = _analyze(model, (config.batch, config.seq, config.d_model),
-                                           repeats)
+    ids = InputSpec((config.batch, config.seq), torch.int64)
+    first, warm_s, process_peak = _analyze(model, ids, repeats)
     totals = first.result.totals
     macs, params = hand_macs(config), hand_params(config)
     rows = [

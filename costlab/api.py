@@ -12,11 +12,11 @@ from torch import nn
 from costlab.count import ModelCost, aggregate, count_costs
 from costlab.errors import OptionError
 from costlab.memory import MemoryAnalysis, analyze_memory
-from costlab.models import Target, resolve_model
+from costlab.models import Input, Target, resolve_model
 from costlab.params import ParamConvention
 from costlab.published import Comparison, compare_reported
 from costlab.spec import ArchSpec, Scalar
-from costlab.trace import Trace, trace_module
+from costlab.trace import InputSpec, Trace, trace_module
 
 __all__ = ["Analysis", "analyze", "analyze_target", "memory", "CONVENTIONS"]
 
@@ -36,7 +36,7 @@ class Analysis:
 
     name: str
     config: Mapping[str, Scalar]
-    input_shapes: tuple[tuple[int, ...], ...]
+    inputs: tuple[InputSpec, ...]
     trace: Trace
     cost: ModelCost
     full_cost: ModelCost   # leaf rows, whatever the depth asked
@@ -44,6 +44,10 @@ class Analysis:
     published: tuple[Comparison, ...]
     spec: ArchSpec | None
     memory: MemoryAnalysis | None = None   # fp32, every tensor: the report's summary
+
+    @property
+    def input_shapes(self) -> tuple[tuple[int, ...], ...]:
+        return tuple(i.shape for i in self.inputs)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -79,13 +83,14 @@ class Analysis:
 
 def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
             resolution: int | None = None, num_classes: int | None = None, batch: int = 1,
-            inputs: Sequence[tuple[int, ...]] | None = None,
+            inputs: Sequence[Input] | None = None,
             params: ParamConvention | str = ParamConvention.TORCH, depth: int | None = None,
             strict: bool = False, settings: Mapping[str, Any] | None = None) -> Analysis:
     """Builds (or imports), traces and counts a model.
 
     `model` is a spec name, a spec file, `package.module:callable`, an ArchSpec or any
-    nn.Module; `settings` passes further spec parameters (or the callable's keyword arguments).
+    nn.Module; `settings` passes further spec parameters (or the callable's keyword arguments);
+    `inputs` are shapes (float32), InputSpecs or example tensors (their shape and dtype).
     """
     merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
               **(settings or {})}
@@ -98,13 +103,13 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
     """Traces and counts an already resolved model."""
     if depth is not None and depth < 0:
         raise OptionError(f"depth must be at least 0, got {depth}")
-    trace = trace_module(target.module, target.input_shapes)
+    trace = trace_module(target.module, target.inputs)
     full = count_costs(trace, params=params, strict=strict)
     cost = full if depth is None else aggregate(full, trace, depth)
     published = tuple(compare_reported(target.spec, target.config, trace, full)) \
         if target.spec is not None else ()
     summary = analyze_memory(trace, full, dtype="fp32", view="all")
-    return Analysis(target.name, dict(target.config), target.input_shapes, trace, cost, full,
+    return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,
                     depth, published, target.spec, summary)
 
 
@@ -112,7 +117,7 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
            view: str = "blocks", training: bool = False, optimizer: str = "adam",
            measure: bool = False, alpha: float | None = None, resolution: int | None = None,
            num_classes: int | None = None, batch: int = 1,
-           inputs: Sequence[tuple[int, ...]] | None = None,
+           inputs: Sequence[Input] | None = None,
            settings: Mapping[str, Any] | None = None) -> tuple[Analysis, MemoryAnalysis]:
     """Memory analyses, mirroring `costlab memory`: feature maps, the largest tensor per
     resolution, peak, naive sum and bound; with `training`, training memory; with `measure`,
@@ -130,10 +135,10 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
         analysis = replace(analysis, published=tuple(compare_reported(
             target.spec, target.config, analysis.trace, analysis.full_cost,
             prefer=f"{result.view} view")))
-    trained = training_memory(target.module, target.input_shapes, analysis.full_cost,
+    trained = training_memory(target.module, target.inputs, analysis.full_cost,
                               optimizer=optimizer, dtype=dtype) if training else None
-    measured = measure_peak(target.module, target.input_shapes) if measure else None
-    measured_training = measure_peak(target.module, target.input_shapes, training=True) \
+    measured = measure_peak(target.module, target.inputs) if measure else None
+    measured_training = measure_peak(target.module, target.inputs, training=True) \
         if measure and training else None
     return analysis, replace(result, training=trained, measured=measured,
                              measured_training=measured_training)

@@ -67,7 +67,8 @@ def cli() -> None:
 @click.option("--num-classes", type=int, help="Classifier outputs (spec parameter).")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--input", "inputs", multiple=True, metavar="SHAPE",
-              help="Input shape such as 1x3x224x224, for import-path models; repeatable.")
+              help="Input shape such as 1x3x224x224 (or 1x128:int64 for token ids), for "
+                   "import-path models; repeatable.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Any other spec parameter, or a keyword argument of the callable.")
 @click.option("--params", "convention", type=click.Choice([c.value for c in ParamConvention]),
@@ -83,13 +84,13 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
     package.module:callable; settings may follow inline: mobilenetv2:alpha=0.5)."""
     from costlab.api import analyze
-    from costlab.models import parse_shape
+    from costlab.models import parse_input
     from costlab.report import render
     from costlab.variants import parse_variant
     variant = parse_variant(model, _settings(sets))
     analysis = analyze(variant.model, alpha=alpha, resolution=resolution,
                        num_classes=num_classes, batch=batch,
-                       inputs=[parse_shape(s) for s in inputs] or None, params=convention,
+                       inputs=[parse_input(s) for s in inputs] or None, params=convention,
                        depth=depth, strict=strict, settings=variant.settings)
     _write(render(analysis, fmt), output)
 
@@ -102,7 +103,8 @@ def _model_options(fn: Any) -> Any:
         click.option("--num-classes", type=int, help="Classifier outputs (spec parameter)."),
         click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True),
         click.option("--input", "inputs", multiple=True, metavar="SHAPE",
-                     help="Input shape such as 1x3x224x224, for import-path models."),
+                     help="Input shape such as 1x3x224x224 (or 1x128:int64 for token ids), "
+                          "for import-path models."),
         click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                      help="Any other spec parameter, or a keyword argument of the callable."),
     ]):
@@ -131,14 +133,14 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
     """Feature-map memory of MODEL (settings may follow inline: mobilenetv2:alpha=0.5):
     largest tensor per resolution, peak, training."""
     from costlab.api import memory as memory_analysis
-    from costlab.models import parse_shape
+    from costlab.models import parse_input
     from costlab.report_memory import render_memory
     from costlab.variants import parse_variant
     variant = parse_variant(model, _settings(sets))
     analysis, mem = memory_analysis(
         variant.model, dtype=dtype, view=view, training=training, optimizer=optimizer,
         measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
-        batch=batch, inputs=[parse_shape(s) for s in inputs] or None, settings=variant.settings)
+        batch=batch, inputs=[parse_input(s) for s in inputs] or None, settings=variant.settings)
     _write(render_memory(analysis, mem, fmt), output)
 
 
@@ -177,11 +179,11 @@ def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
     from costlab.compare import compare as compare_models
-    from costlab.models import parse_shape
+    from costlab.models import parse_input
     from costlab.report_compare import render_comparison, render_stages
     result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
                             params=convention, dtype=dtype, batch=batch,
-                            inputs=[parse_shape(s) for s in inputs] or None, sort=sort)
+                            inputs=[parse_input(s) for s in inputs] or None, sort=sort)
     _write((render_stages if per_stage else render_comparison)(result, fmt), output)
 
 
@@ -203,14 +205,14 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
     from costlab.budgets import load_config
     from costlab.lockfile import load_lock, refresh, write_lock
     from costlab.lockfile import snapshot as take_snapshot
-    from costlab.models import parse_shape
+    from costlab.models import parse_input
     from costlab.report_check import plural, shown_path
     config = load_config()
     path = Path(output) if output else config.lockfile
     if models:
         lock = take_snapshot(_variants(models, alpha, resolution, num_classes, sets),
                              params=convention or config.params, dtype=dtype or config.dtype,
-                             batch=batch, inputs=[parse_shape(s) for s in inputs] or None)
+                             batch=batch, inputs=[parse_input(s) for s in inputs] or None)
     elif any([alpha, resolution, num_classes, inputs, sets, batch != 1]):
         raise OptionError("name the models the options apply to, or give none to measure "
                           f"the entries of {shown_path(path)} again")

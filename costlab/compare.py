@@ -13,7 +13,7 @@ from torch import nn
 from costlab.api import Analysis, analyze_target
 from costlab.errors import OptionError
 from costlab.memory import DType, MemoryAnalysis, analyze_memory, parse_dtype
-from costlab.models import Target, resolve_model
+from costlab.models import Input, Target, resolve_model
 from costlab.params import ParamConvention, parse_convention
 from costlab.spec import Scalar
 from costlab.variants import Variant
@@ -129,7 +129,7 @@ def measure_target(target: Target, variant: Variant | None = None, *,
 
 def measure(model: Variant | nn.Module, *, params: ParamConvention | str = ParamConvention.TORCH,
             dtype: DType | str = DType.FP32, batch: int = 1,
-            inputs: Sequence[Shape] | None = None,
+            inputs: Sequence[Input] | None = None,
             settings: Mapping[str, Any] | None = None) -> Measurement:
     """Builds (or imports) a variant, or takes any nn.Module, and measures it."""
     if isinstance(model, Variant):
@@ -161,7 +161,7 @@ class CostComparison:
 def compare(variants: Sequence[Variant], *,
             params: ParamConvention | str = ParamConvention.TORCH,
             dtype: DType | str = DType.FP32, batch: int = 1,
-            inputs: Sequence[Shape] | None = None, sort: str | None = None) -> CostComparison:
+            inputs: Sequence[Input] | None = None, sort: str | None = None) -> CostComparison:
     """Measures every variant; `sort` orders the rows by a metric (ascending) or by name."""
     if not variants:
         raise OptionError("name at least one model to compare")

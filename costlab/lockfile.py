@@ -15,8 +15,9 @@ from costlab.api import CONVENTIONS
 from costlab.compare import Measurement, measure
 from costlab.errors import CostlabError, LockfileError, OptionError
 from costlab.memory import DType, parse_dtype
-from costlab.models import parse_shape
+from costlab.models import Input, parse_input, parse_shape
 from costlab.params import ParamConvention, parse_convention
+from costlab.trace import as_input
 from costlab.variants import Variant
 
 __all__ = ["DEFAULT_LOCKFILE", "LOCK_FORMAT", "LockEntry", "LockFile", "entry_of",
@@ -38,7 +39,7 @@ class LockEntry:
     model: str
     settings: Mapping[str, Any]
     batch: int
-    inputs: tuple[Shape, ...] | None       # --input shapes, for import-path models
+    inputs: tuple[Input, ...] | None       # --input shapes (and types), for import paths
     config: Mapping[str, Any]
     input_shapes: tuple[Shape, ...]
     metrics: Mapping[str, int]             # metric key -> value
@@ -66,7 +67,7 @@ class LockFile:
 
 
 def entry_of(row: Measurement, batch: int = 1,
-             inputs: Sequence[Shape] | None = None) -> LockEntry:
+             inputs: Sequence[Input] | None = None) -> LockEntry:
     """The lock entry of a measurement."""
     return LockEntry(row.name, row.model, dict(row.settings), batch,
                      tuple(inputs) if inputs else None, dict(row.config), row.input_shapes,
@@ -77,7 +78,7 @@ def entry_of(row: Measurement, batch: int = 1,
 def snapshot(variants: Sequence[Variant], *,
              params: ParamConvention | str = ParamConvention.TORCH,
              dtype: DType | str = DType.FP32, batch: int = 1,
-             inputs: Sequence[Shape] | None = None) -> LockFile:
+             inputs: Sequence[Input] | None = None) -> LockFile:
     """Measures every variant; two arguments naming the same variant are an OptionError."""
     names = [v.name for v in variants]
     twice = sorted({name for name in names if names.count(name) > 1})
@@ -96,7 +97,7 @@ def refresh(lock: LockFile, *, params: ParamConvention | str | None = None,
     return _measure_all(requests, params or lock.params, dtype or lock.dtype, source)
 
 
-def _measure_all(requests: Sequence[tuple[Variant, int, tuple[Shape, ...] | None]],
+def _measure_all(requests: Sequence[tuple[Variant, int, tuple[Input, ...] | None]],
                  params: ParamConvention | str, dtype: DType | str,
                  source: Path | str | None = None) -> LockFile:
     convention, element = parse_convention(params), parse_dtype(dtype)
@@ -124,7 +125,7 @@ def dump_lock(lock: LockFile) -> str:
                         "memory": _MEMORY},
         "entries": {name: {
             "model": e.model, "settings": dict(e.settings), "batch": e.batch,
-            "inputs": [_shape(s) for s in e.inputs] if e.inputs else None,
+            "inputs": [str(as_input(s)) for s in e.inputs] if e.inputs else None,
             "config": dict(e.config), "input_shapes": [_shape(s) for s in e.input_shapes],
             "metrics": dict(e.metrics), "where": dict(e.where),
             "stages": {path: dict(figures) for path, figures in e.stages.items()},
@@ -198,7 +199,7 @@ def _parse_entry(name: str, raw: Any) -> LockEntry:
              and _is_int(raw["batch"]), f"{where}: bad 'model', 'settings' or 'batch'")
     inputs = raw.get("inputs")
     return LockEntry(name, raw["model"], raw["settings"], raw["batch"],
-                     tuple(parse_shape(s) for s in inputs) if inputs else None,
+                     tuple(parse_input(s) for s in inputs) if inputs else None,
                      dict(raw.get("config", {})),
                      tuple(parse_shape(s) for s in raw.get("input_shapes", [])),
                      metrics, {k: str(v) for k, v in raw.get("where", {}).items()}, stages)

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
+from costlab.trace import InputSpec, as_input
+
 __all__ = ["Measured", "materialize", "measure_peak"]
 
 Shape = tuple[int, ...]
@@ -75,7 +77,7 @@ def _profiled_peak(run: Callable[[], object]) -> int:
     return peak
 
 
-def measure_peak(model: nn.Module, input_shapes: Sequence[Shape], *,
+def measure_peak(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
                  training: bool = False) -> Measured:
     """Peak bytes allocated by one forward pass (with `training`: forward, loss, backward)."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -83,16 +85,16 @@ def measure_peak(model: nn.Module, input_shapes: Sequence[Shape], *,
         real = materialize(model, device).train(training)
     except (RuntimeError, NotImplementedError) as exc:
         return Measured(None, f"not measured: the model cannot be materialized ({exc})")
-    inputs = [torch.randn(s, device=device) for s in input_shapes]
+    args = [as_input(i).tensor(device) for i in inputs]
 
     def run() -> None:
         if training:
-            out = real(*inputs)
+            out = real(*args)
             out.float().sum().backward()
             real.zero_grad(set_to_none=True)
         else:
             with torch.no_grad():
-                real(*inputs)
+                real(*args)
 
     run()  # warm-up: lazy initialization stays out of the measurement
     if device == "cuda":

@@ -18,22 +18,31 @@ from torch import nn
 from costlab.build import build_model
 from costlab.errors import CostlabError, ModelLoadError, OptionError
 from costlab.spec import ArchSpec, Scalar, load_spec, resolve_params
+from costlab.trace import INPUT_DTYPES, InputSpec, as_input
 
 __all__ = ["Target", "spec_dirs", "find_specs", "load_named_spec", "resolve_model",
-           "parse_shape", "parse_setting"]
+           "parse_shape", "parse_input", "parse_setting"]
 
 Shape = tuple[int, ...]
+Input = InputSpec | Shape   # a shape alone is a float32 input
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A model ready to trace: the module, its input shapes and every parameter used."""
+    """A model ready to trace: the module, its inputs and every parameter used."""
 
     name: str
     module: nn.Module
-    input_shapes: tuple[Shape, ...]
+    inputs: tuple[InputSpec, ...]
     config: Mapping[str, Scalar]
     spec: ArchSpec | None = None
+
+    def __post_init__(self) -> None:   # shapes are float32 inputs
+        object.__setattr__(self, "inputs", tuple(as_input(i) for i in self.inputs))
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        return tuple(i.shape for i in self.inputs)
 
 
 def spec_dirs() -> list[Path]:
@@ -81,6 +90,16 @@ def load_named_spec(name: str) -> ArchSpec:
     raise ModelLoadError(f"unknown model {name!r}{hint}")
 
 
+def parse_input(text: str) -> InputSpec:
+    """`1x3x224x224` -> a float32 input; `1x128:int64` -> token ids (see INPUT_DTYPES)."""
+    shape, colon, dtype = text.partition(":")
+    if colon and dtype.strip().lower() not in INPUT_DTYPES:
+        raise OptionError(f"bad input type {dtype!r} in {text!r}; one of "
+                          f"{', '.join(INPUT_DTYPES)}")
+    return InputSpec(parse_shape(shape),
+                     INPUT_DTYPES[dtype.strip().lower()] if colon else torch.float32)
+
+
 def parse_shape(text: str) -> Shape:
     """`1x3x224x224` -> (1, 3, 224, 224)."""
     try:
@@ -105,7 +124,7 @@ def parse_setting(text: str) -> tuple[str, Any]:
 
 
 def resolve_model(model: str | nn.Module | ArchSpec, *, settings: Mapping[str, Any] | None = None,
-                  batch: int = 1, inputs: Sequence[Shape] | None = None,
+                  batch: int = 1, inputs: Sequence[Input] | None = None,
                   device: str = "meta") -> Target:
     """Builds or imports the model; `settings` are spec parameters or callable keyword args."""
     settings = {k: v for k, v in (settings or {}).items() if v is not None}
@@ -121,20 +140,20 @@ def resolve_model(model: str | nn.Module | ArchSpec, *, settings: Mapping[str, A
                           "--batch")
     config = resolve_params(spec, settings)
     built = build_model(spec, config, batch=batch, device=device)
-    return Target(spec.name, built.module, (built.input_shape,), config, spec)
+    return Target(spec.name, built.module, (InputSpec(built.input_shape),), config, spec)
 
 
 def _module_target(name: str, module: nn.Module, settings: Mapping[str, Any], batch: int,
-                   inputs: Sequence[Shape] | None) -> Target:
+                   inputs: Sequence[Input] | None) -> Target:
     resolution = int(settings.get("resolution", 224))
-    shapes = tuple(inputs) if inputs else ((batch, 3, resolution, resolution),)
-    config: dict[str, Scalar] = {"batch": batch,
-                                 "inputs": " ".join("x".join(map(str, s)) for s in shapes)}
-    return Target(name, module, shapes, config)
+    specs = tuple(as_input(i) for i in inputs) if inputs else \
+        (InputSpec((batch, 3, resolution, resolution)),)
+    config: dict[str, Scalar] = {"batch": batch, "inputs": " ".join(map(str, specs))}
+    return Target(name, module, specs, config)
 
 
 def _import_target(path: str, settings: Mapping[str, Any], batch: int,
-                   inputs: Sequence[Shape] | None, device: str) -> Target:
+                   inputs: Sequence[Input] | None, device: str) -> Target:
     module_name, _, attr = path.partition(":")
     try:
         obj: Any = _import_from_cwd(module_name)
@@ -163,7 +182,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
     if not isinstance(module, nn.Module):
         raise ModelLoadError(f"{path!r} returned {type(module).__name__}, not an nn.Module")
     target = _module_target(path, module, settings, batch, inputs)
-    return Target(path, module, target.input_shapes, {**target.config, **kwargs})
+    return Target(path, module, target.inputs, {**target.config, **kwargs})
 
 
 def _spec_named(name: str) -> bool:

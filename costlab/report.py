@@ -170,7 +170,7 @@ def title(analysis: Analysis) -> list[str]:
 
 def _summary(analysis: Analysis, fmt: Format) -> list[str]:
     t = analysis.cost.totals
-    inputs = ", ".join(fmt_shape(s) for s in analysis.input_shapes)
+    inputs = ", ".join(map(str, analysis.inputs))   # 1x3x224x224, or 1x128:int64
     lines = [*title(analysis),
              f"input {inputs}; parameters counted under the '{analysis.cost.param_convention}' "
              "convention"]

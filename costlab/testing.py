@@ -14,6 +14,7 @@ from costlab.compare import Measurement, measure
 from costlab.errors import LockfileError, OptionError
 from costlab.lockfile import load_lock
 from costlab.memory import DType, parse_dtype
+from costlab.models import Input
 from costlab.params import ParamConvention, parse_convention
 from costlab.report_check import explain
 from costlab.variants import parse_variant
@@ -27,7 +28,7 @@ def assert_within_budget(model: str | nn.Module, *,
                          baseline: str | os.PathLike[str] | None = None,
                          tolerance: float = 0.0, params: ParamConvention | str | None = None,
                          dtype: DType | str | None = None, batch: int = 1,
-                         inputs: Sequence[Shape] | None = None,
+                         inputs: Sequence[Input] | None = None,
                          settings: Mapping[str, Any] | None = None,
                          **limits: int | float | str) -> Measurement:
     """Measures `model` and raises AssertionError when it exceeds a limit or, given a

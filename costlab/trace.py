@@ -19,9 +19,49 @@ from torch.utils._pytree import tree_leaves, tree_map
 
 from costlab.errors import TraceError
 
-__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module", "FastMeta"]
+__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "InputSpec", "as_input",
+           "INPUT_DTYPES", "trace_module", "FastMeta"]
 
 Shape = tuple[int, ...]
+
+# Element types a model input can be given in (`--input 1x128:int64` for token ids).
+INPUT_DTYPES: dict[str, torch.dtype] = {
+    "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
+    "float64": torch.float64, "int64": torch.int64, "int32": torch.int32, "bool": torch.bool,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """One model input: its shape and element type (float32 unless the model wants token
+    ids, indices or a mask)."""
+
+    shape: Shape
+    dtype: torch.dtype = torch.float32
+
+    def __str__(self) -> str:
+        """`1x3x224x224`, or `1x128:int64` for another type: what --input reads."""
+        text = "x".join(map(str, self.shape))
+        if self.dtype == torch.float32:
+            return text
+        return text + ":" + next(k for k, v in INPUT_DTYPES.items() if v == self.dtype)
+
+    def tensor(self, device: str = "meta") -> torch.Tensor:
+        """A meta tensor of this spec, or a real one: random floats, or zeros (a valid token
+        id, index and mask) for integer and bool inputs."""
+        if device == "meta" or not self.dtype.is_floating_point:
+            empty = torch.empty if device == "meta" else torch.zeros
+            return empty(self.shape, dtype=self.dtype, device=device)
+        return torch.randn(self.shape, dtype=self.dtype, device=device)
+
+
+def as_input(value: InputSpec | Shape | torch.Tensor) -> InputSpec:
+    """An InputSpec from a spec, a shape (float32) or a tensor (its shape and dtype)."""
+    if isinstance(value, InputSpec):
+        return value
+    if isinstance(value, torch.Tensor):
+        return InputSpec(tuple(value.shape), value.dtype)
+    return InputSpec(tuple(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +287,7 @@ def _bind(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str
     return bound
 
 
-def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape]) -> Trace:
+def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | InputSpec]) -> Trace:
     """Runs `model` once in eval mode on meta tensors and returns the recorded ops.
 
     `inputs` are tensors or shapes (a shape becomes a float32 meta tensor). Real parameters
@@ -281,7 +321,7 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape]) -> Tr
               if isinstance(t, nn.Parameter)}
     buffers = {name: registry.meta(t, "buffer") for name, t in stand_ins.items()
                if not isinstance(t, nn.Parameter)}
-    args = [t.to("meta") if isinstance(t, torch.Tensor) else torch.empty(t, device="meta")
+    args = [t.to("meta") if isinstance(t, torch.Tensor) else as_input(t).tensor("meta")
             for t in inputs]
     input_metas = tuple(registry.meta(t, "input") for t in args)
 

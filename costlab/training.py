@@ -13,7 +13,7 @@ from torch import nn
 from costlab.count import ModelCost
 from costlab.errors import OptionError, TraceError
 from costlab.memory import DType, bytes_per_element
-from costlab.trace import FastMeta
+from costlab.trace import FastMeta, InputSpec, as_input
 
 __all__ = ["Optimizer", "TrainingMemory", "saved_activation_elements", "training_memory",
            "formula_001"]
@@ -66,7 +66,7 @@ class TrainingMemory:
         return self.params_bytes + self.optimizer_bytes + self.step_peak_bytes
 
 
-def saved_activation_elements(model: nn.Module, input_shapes: Sequence[Shape]
+def saved_activation_elements(model: nn.Module, inputs: Sequence[InputSpec | Shape]
                               ) -> tuple[int, int, int]:
     """Runs one training-mode forward on meta tensors and sums the distinct tensors autograd
     saves for backward, leaving out parameters (and views of them).
@@ -88,12 +88,12 @@ def saved_activation_elements(model: nn.Module, input_shapes: Sequence[Shape]
             saved[id(base)] = max(saved.get(id(base), 0), base.numel())
         return tensor
 
-    inputs = [torch.empty(s, device="meta") for s in input_shapes]
+    args = [as_input(i).tensor("meta") for i in inputs]
     modes = [(m, m.training) for m in model.modules()]
     try:
         model.train()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), FastMeta():
-            torch.func.functional_call(model, stand_ins, tuple(inputs), strict=False)
+            torch.func.functional_call(model, stand_ins, tuple(args), strict=False)
     except Exception as exc:  # noqa: BLE001 - user code: one line naming the failure
         raise TraceError(f"training-mode forward failed: {type(exc).__name__}: {exc}") from exc
     finally:
@@ -114,15 +114,16 @@ def formula_001(cost: ModelCost) -> int:
     return (2 * cost.totals.params + feature_map + filter_map) * 4
 
 
-def training_memory(model: nn.Module, input_shapes: Sequence[Shape], cost: ModelCost, *,
+def training_memory(model: nn.Module, inputs: Sequence[InputSpec | Shape], cost: ModelCost, *,
                     optimizer: Optimizer | str = Optimizer.ADAM,
                     dtype: DType | str = DType.FP32) -> TrainingMemory:
     """Memory of one training step at `dtype`; `cost` must count params under `torch`."""
     optimizer, size = parse_optimizer(optimizer), bytes_per_element(dtype)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    elements, count, largest = saved_activation_elements(model, input_shapes)
-    return TrainingMemory(str(dtype), str(optimizer), input_shapes[0][0] if input_shapes else 1,
+    elements, count, largest = saved_activation_elements(model, inputs)
+    batch = as_input(inputs[0]).shape[0] if inputs else 1
+    return TrainingMemory(str(dtype), str(optimizer), batch,
                           total * size, trainable * size,
                           _STATE_COPIES[optimizer] * trainable * size, elements * size, count,
                           largest * size, formula_001(cost))

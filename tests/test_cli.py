@@ -84,6 +84,8 @@ def test_report_spec_file(run_cli, write_spec):
     (["report", "mobilenetv2", "--set", "depth=3"], "has no parameter 'depth'"),
     (["report", "mobilenetv2", "--input", "1x3x224x224"], "--input is for import-path models"),
     (["report", "nosuchpackage.models:net"], "cannot import 'nosuchpackage.models'"),
+    (["report", "torch.nn:Embedding", "--set", "num_embeddings=10", "--set", "embedding_dim=4",
+      "--input", "2x3:int65"], "bad input type 'int65' in '2x3:int65'; one of float32, "),
     (["report", "mobilenetv2:alpha"], "bad settings 'alpha' for spec 'mobilenetv2'; write them "
                                       "as MODEL:key=value,key=value"),
     (["memory", "mobilenetv2:alpha=7"], "alpha=7.0 is above its maximum 2.0"),
@@ -113,6 +115,22 @@ def test_import_path_finds_the_users_module_in_the_working_directory(run_cli, tm
                      "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["macs"] == 32 * 32 * 8 * 3 * 3 * 3
+
+
+def test_token_id_inputs_and_their_lock_entry(run_cli, tmp_path, monkeypatch):
+    (tmp_path / "tiny_lm.py").write_text(
+        "from torch import nn\n"
+        "def net(vocab=100, dim=16):\n"
+        "    return nn.Sequential(nn.Embedding(vocab, dim), nn.Linear(dim, vocab))\n")
+    monkeypatch.chdir(tmp_path)
+    args = ["tiny_lm:net", "--input", "2x8:int64"]
+    data = json.loads(run_cli("report", *args, "--format", "json").stdout)
+    assert data["totals"]["macs"] == 2 * 8 * 16 * 100      # the head on 2 x 8 token vectors
+    assert data["config"]["inputs"] == "2x8:int64"
+    assert run_cli("snapshot", *args, "-o", "lm.json").exit_code == 0
+    assert json.loads((tmp_path / "lm.json").read_text())["entries"]["tiny_lm:net"]["inputs"] \
+        == ["2x8:int64"]
+    assert run_cli("check", "lm.json").exit_code == 0      # rebuilt with int64 ids again
 
 
 def test_model_module_failing_at_import_gives_one_line(run_cli, tmp_path, monkeypatch):

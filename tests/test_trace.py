@@ -8,7 +8,7 @@ from torch import nn
 from torch.ops import aten
 
 from costlab.errors import TraceError
-from costlab.trace import trace_module
+from costlab.trace import InputSpec, as_input, trace_module
 
 
 def _small() -> nn.Module:
@@ -97,3 +97,12 @@ def test_fast_meta_outputs_equal_the_meta_kernel(op, layout):
         assert (e.shape, e.stride(), e.dtype) == (g.shape, g.stride(), g.dtype)
     if str(op).endswith("_.default"):
         assert got is x
+
+
+def test_input_specs_carry_their_element_type():
+    ids = InputSpec((2, 5), torch.int64)
+    assert str(ids) == "2x5:int64" and str(as_input((1, 3, 8, 8))) == "1x3x8x8"
+    assert as_input(torch.zeros(2, 5, dtype=torch.int32)) == InputSpec((2, 5), torch.int32)
+    assert ids.tensor("cpu").dtype == torch.int64 and ids.tensor().is_meta
+    trace = trace_module(nn.Embedding(10, 4), [ids])       # float32 ids would fail here
+    assert trace.outputs[0].shape == (2, 5, 4)
