@@ -8,11 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costlab.compare import SORT_KEYS
+from costlab.choices import SORT_KEYS, DType, Format, ParamConvention
 from costlab.errors import CostlabError, OptionError
-from costlab.memory import DType
-from costlab.params import ParamConvention
-from costlab.report import Format
 
 if TYPE_CHECKING:
     from costlab.variants import Variant
@@ -258,7 +255,7 @@ def list_specs(pattern: str) -> None:
     """The specs available, one line each."""
     import fnmatch
 
-    from costlab.models import find_specs
+    from costlab.catalog import find_specs
     from costlab.spec import load_spec
     for name, path in find_specs().items():
         if fnmatch.fnmatch(name, pattern):

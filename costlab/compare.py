@@ -11,6 +11,7 @@ from typing import Any, Literal
 from torch import nn
 
 from costlab.api import Analysis, analyze_target
+from costlab.choices import METRIC_KEYS, SORT_KEYS
 from costlab.errors import OptionError
 from costlab.memory import DType, MemoryAnalysis, analyze_memory, parse_dtype
 from costlab.models import Input, Target, resolve_model
@@ -77,7 +78,7 @@ METRICS: tuple[Metric, ...] = (
            "the largest activation any op produces", where=lambda s: _largest(s)[1]),
 )
 
-SORT_KEYS = ("name", *(m.key for m in METRICS))
+assert tuple(m.key for m in METRICS) == METRIC_KEYS, "choices.METRIC_KEYS must list METRICS"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from costlab.choices import DType, View
 from costlab.count import ModelCost
 from costlab.errors import OptionError
 from costlab.trace import ModuleCall, TensorMeta, Trace
@@ -25,24 +25,7 @@ __all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Pe
 Shape = tuple[int, ...]
 
 
-class DType(StrEnum):
-    """Storage type of activations; only the element size matters here."""
-
-    FP32 = "fp32"
-    FP16 = "fp16"
-    BF16 = "bf16"
-    INT8 = "int8"
-
-
 _BYTES = {DType.FP32: 4, DType.FP16: 2, DType.BF16: 2, DType.INT8: 1}
-
-
-class View(StrEnum):
-    """Which tensors count as materialized for the per-resolution maxima."""
-
-    ALL = "all"                  # every tensor an op produces
-    BLOCKS = "blocks"            # tensors crossing block boundaries (block inputs and outputs)
-    BOTTLENECKS = "bottlenecks"  # outputs of composite blocks and of the head (Table 3's reading)
 
 
 def bytes_per_element(dtype: DType | str) -> int:

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from enum import StrEnum
 
 import torch
 
+from costlab.choices import ParamConvention
 from costlab.errors import OptionError
 from costlab.trace import OpEvent, Trace
 
 __all__ = ["ParamConvention", "count_params", "parse_convention"]
 
 aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
-
-
-class ParamConvention(StrEnum):
-    """Which tensors count as parameters."""
-
-    TORCH = "torch"      # every nn.Parameter, batch-norm scale and shift included
-    WEIGHTS = "weights"  # conv/linear weights and biases; batch norm left out (MobileNet papers)
-    FOLDED = "folded"    # batch norm folded into the preceding conv/linear (the deployed model)
-    KERAS = "keras"      # torch + batch norm's running mean and variance (Keras "params")
 
 
 _BATCH_NORM_OPS = {aten.native_batch_norm.default, aten._native_batch_norm_legit.default,

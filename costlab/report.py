@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tabulate import tabulate
+
+from costlab.choices import Format
 
 if TYPE_CHECKING:
     from costlab.api import Analysis
@@ -19,14 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Format", "render", "layers_frame", "to_dict", "humanize", "fmt_int", "fmt_shape",
            "render_table", "title"]
-
-
-class Format(StrEnum):
-    TABLE = "table"
-    MARKDOWN = "markdown"
-    CSV = "csv"
-    JSON = "json"
-    LATEX = "latex"
 
 
 _UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))

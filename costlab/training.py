@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import torch
 from torch import nn
 
+from costlab.choices import Optimizer
 from costlab.count import ModelCost
 from costlab.errors import OptionError, TraceError
 from costlab.memory import DType, bytes_per_element
@@ -19,14 +19,6 @@ __all__ = ["Optimizer", "TrainingMemory", "saved_activation_elements", "training
            "formula_001"]
 
 Shape = tuple[int, ...]
-
-
-class Optimizer(StrEnum):
-    """Optimizers by the state they keep per parameter."""
-
-    SGD = "sgd"            # none
-    MOMENTUM = "momentum"  # one momentum buffer
-    ADAM = "adam"          # first and second moments
 
 
 _STATE_COPIES = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}

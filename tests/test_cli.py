@@ -208,3 +208,18 @@ def test_memory_names_the_view_that_reproduces_a_figure(run_cli):
 def test_memory_bad_view(run_cli):
     result = run_cli("memory", "mobilenetv2", "--view", "some")
     assert result.exit_code == 2 and "Invalid value for '--view'" in result.stderr
+
+
+def test_help_and_list_start_without_torch():
+    # `costlab --help` and `costlab list` answer at once: torch (1.5 s to import) and pandas
+    # load only for commands that analyze a model.
+    import subprocess
+    import sys
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "from costlab.cli import cli\n"
+            "assert CliRunner().invoke(cli, ['list']).exit_code == 0\n"
+            "assert CliRunner().invoke(cli, ['report', '--help']).exit_code == 0\n"
+            "print(sorted(m for m in ('torch', 'pandas') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

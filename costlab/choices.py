@@ -1,0 +1,58 @@
+"""The closed choices a user picks (output format, dtype, view, conventions), in a module
+without torch or pandas, so that `costlab --help` and `costlab list` start at once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["Format", "DType", "View", "ParamConvention", "Optimizer", "METRIC_KEYS", "SORT_KEYS"]
+
+
+class Format(StrEnum):
+    """How a report is written."""
+
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    JSON = "json"
+    LATEX = "latex"
+
+
+class DType(StrEnum):
+    """Storage type of activations; only the element size matters here."""
+
+    FP32 = "fp32"
+    FP16 = "fp16"
+    BF16 = "bf16"
+    INT8 = "int8"
+
+
+class View(StrEnum):
+    """Which tensors count as materialized for the per-resolution maxima."""
+
+    ALL = "all"                  # every tensor an op produces
+    BLOCKS = "blocks"            # tensors crossing block boundaries (block inputs and outputs)
+    BOTTLENECKS = "bottlenecks"  # outputs of composite blocks and of the head (Table 3's reading)
+
+
+class ParamConvention(StrEnum):
+    """Which tensors count as parameters."""
+
+    TORCH = "torch"      # every nn.Parameter, batch-norm scale and shift included
+    WEIGHTS = "weights"  # conv/linear weights and biases; batch norm left out (MobileNet papers)
+    FOLDED = "folded"    # batch norm folded into the preceding conv/linear (the deployed model)
+    KERAS = "keras"      # torch + batch norm's running mean and variance (Keras "params")
+
+
+# The columns of compare, snapshot, check and budgets; costlab.compare.METRICS defines each
+# one (and checks that it defines exactly these).
+METRIC_KEYS = ("macs", "flops", "params", "peak_bytes", "largest_tensor_bytes")
+SORT_KEYS = ("name", *METRIC_KEYS)
+
+
+class Optimizer(StrEnum):
+    """Optimizers by the state they keep per parameter."""
+
+    SGD = "sgd"            # none
+    MOMENTUM = "momentum"  # one momentum buffer
+    ADAM = "adam"          # first and second moments
