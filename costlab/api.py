@@ -11,7 +11,7 @@ from torch import nn
 
 from costlab.count import ModelCost, aggregate, count_costs
 from costlab.errors import OptionError
-from costlab.memory import MemoryAnalysis, analyze_memory
+from costlab.memory import MemoryAnalysis, View, analyze_memory, parse_view
 from costlab.models import Input, Target, resolve_model
 from costlab.params import ParamConvention
 from costlab.published import Comparison, compare_reported
@@ -99,14 +99,17 @@ def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
 
 
 def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
-                   depth: int | None = None, strict: bool = False) -> Analysis:
-    """Traces and counts an already resolved model."""
+                   depth: int | None = None, strict: bool = False,
+                   view: View | str = View.BLOCKS) -> Analysis:
+    """Traces and counts an already resolved model; published memory figures are judged in
+    `view` first."""
     if depth is not None and depth < 0:
         raise OptionError(f"depth must be at least 0, got {depth}")
     trace = trace_module(target.module, target.inputs)
     full = count_costs(trace, params=params, strict=strict)
     cost = full if depth is None else aggregate(full, trace, depth)
-    published = tuple(compare_reported(target.spec, target.config, trace, full)) \
+    published = tuple(compare_reported(target.spec, target.config, trace, full,
+                                       prefer=f"{parse_view(view)} view")) \
         if target.spec is not None else ()
     summary = analyze_memory(trace, full, dtype="fp32", view="all")
     return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,
@@ -128,13 +131,9 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
     merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
               **(settings or {})}
     target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
-    analysis = analyze_target(target)
+    analysis = analyze_target(target, view=view)   # Table 3 judged in the view asked for
     dtype = dtype or ("fp32" if training else "fp16")
     result = analyze_memory(analysis.trace, analysis.full_cost, dtype=dtype, view=view)
-    if target.spec is not None:   # judge Table 3's figures in the view asked for first
-        analysis = replace(analysis, published=tuple(compare_reported(
-            target.spec, target.config, analysis.trace, analysis.full_cost,
-            prefer=f"{result.view} view")))
     trained = training_memory(target.module, target.inputs, analysis.full_cost,
                               optimizer=optimizer, dtype=dtype) if training else None
     measured = measure_peak(target.module, target.inputs) if measure else None
