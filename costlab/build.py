@@ -14,7 +14,7 @@ from torch import nn
 
 from costlab.blocks.context import BuildContext
 from costlab.blocks.registry import bind_args, get_block
-from costlab.errors import SpecError
+from costlab.errors import SpecError, first_line
 from costlab.spec import ArchSpec, LayerSpec, Scalar
 from costlab.trace import FastMeta
 
@@ -82,8 +82,7 @@ def _build_row(build: Any, args: Any, ctx: BuildContext, layer: LayerSpec, file:
         with torch.no_grad(), FastMeta() if probe.is_meta else contextlib.nullcontext():
             out = module.eval()(probe)
     except (ValueError, RuntimeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpecError(f"{layer.op} on input {_fmt(ctx.shape)}: {message}", file=file,
+        raise SpecError(f"{layer.op} on input {_fmt(ctx.shape)}: {first_line(exc)}", file=file,
                         line=layer.line, field=layer.field) from None
     if any(size < 1 for size in out.shape):
         raise SpecError(f"{layer.op} on input {_fmt(ctx.shape)} leaves no pixels "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costlab.choices import SORT_KEYS, DType, Format, ParamConvention
+from costlab.choices import SORT_KEYS, DType, Format, Optimizer, ParamConvention, View
 from costlab.errors import CostlabError, OptionError
 
 if TYPE_CHECKING:
@@ -57,23 +57,43 @@ def cli() -> None:
     """Exact, layer-by-layer cost of neural-network architectures."""
 
 
+_FORMATS = click.Choice([f.value for f in Format])
+_DTYPES = click.Choice([d.value for d in DType])
+_CONVENTIONS = click.Choice([c.value for c in ParamConvention])
+
+
+def _model_options(fn: Any) -> Any:
+    """The options every command that builds a model shares."""
+    for option in reversed([
+        click.option("--alpha", type=float, help="Width multiplier (spec parameter)."),
+        click.option("--resolution", type=int, help="Input height and width."),
+        click.option("--num-classes", type=int, help="Classifier outputs (spec parameter)."),
+        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True),
+        click.option("--input", "inputs", multiple=True, metavar="SHAPE",
+                     help="Input shape such as 1x3x224x224 (or 1x128:int64 for token ids), "
+                          "for import-path models; repeatable."),
+        click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                     help="Any other spec parameter, or a keyword argument of the callable."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _written_options(fn: Any) -> Any:
+    """--format and -o, for every command that writes a report."""
+    fn = click.option("-o", "--output", type=click.Path(dir_okay=False),
+                      help="Write to a file.")(fn)
+    return click.option("--format", "fmt", type=_FORMATS, default="table",
+                        show_default=True)(fn)
+
+
 @cli.command()
 @click.argument("model")
-@click.option("--alpha", type=float, help="Width multiplier (spec parameter).")
-@click.option("--resolution", type=int, help="Input height and width.")
-@click.option("--num-classes", type=int, help="Classifier outputs (spec parameter).")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--input", "inputs", multiple=True, metavar="SHAPE",
-              help="Input shape such as 1x3x224x224 (or 1x128:int64 for token ids), for "
-                   "import-path models; repeatable.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Any other spec parameter, or a keyword argument of the callable.")
-@click.option("--params", "convention", type=click.Choice([c.value for c in ParamConvention]),
-              default="torch", show_default=True, help="Parameter counting convention.")
+@_model_options
+@click.option("--params", "convention", type=_CONVENTIONS, default="torch", show_default=True,
+              help="Parameter counting convention.")
 @click.option("--depth", type=click.IntRange(min=0), help="Sum rows up to this module depth.")
-@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]), default="table",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+@_written_options
 @click.option("--strict", is_flag=True, help="Fail when an op has no cost rule.")
 def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
@@ -92,37 +112,18 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     _write(render(analysis, fmt), output)
 
 
-def _model_options(fn: Any) -> Any:
-    """The options every command that builds a model shares."""
-    for option in reversed([
-        click.option("--alpha", type=float, help="Width multiplier (spec parameter)."),
-        click.option("--resolution", type=int, help="Input height and width."),
-        click.option("--num-classes", type=int, help="Classifier outputs (spec parameter)."),
-        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True),
-        click.option("--input", "inputs", multiple=True, metavar="SHAPE",
-                     help="Input shape such as 1x3x224x224 (or 1x128:int64 for token ids), "
-                          "for import-path models."),
-        click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-                     help="Any other spec parameter, or a keyword argument of the callable."),
-    ]):
-        fn = option(fn)
-    return fn
-
-
 @cli.command()
 @click.argument("model")
 @_model_options
-@click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]),
+@click.option("--dtype", type=_DTYPES,
               help="Activation element type [default: fp16, as Table 3; fp32 with --training].")
-@click.option("--view", type=click.Choice(["all", "blocks", "bottlenecks"]), default="blocks",
+@click.option("--view", type=click.Choice([v.value for v in View]), default="blocks",
               show_default=True, help="Which tensors count for the per-resolution maxima.")
 @click.option("--training", is_flag=True, help="Add the memory of a training step.")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="adam",
+@click.option("--optimizer", type=click.Choice([o.value for o in Optimizer]), default="adam",
               show_default=True)
 @click.option("--measure", is_flag=True, help="Also run the real model and measure its peak.")
-@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]), default="table",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+@_written_options
 def memory(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], dtype: str | None,
            view: str, training: bool, optimizer: str, measure: bool, fmt: str,
@@ -150,10 +151,6 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
     return [parse_variant(model, shared) for model in models]
 
 
-_DTYPES = click.Choice([d.value for d in DType])
-_CONVENTIONS = click.Choice([c.value for c in ParamConvention])
-
-
 @cli.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL[:KEY=VALUE,...]...")
 @_model_options
@@ -166,9 +163,7 @@ _CONVENTIONS = click.Choice([c.value for c in ParamConvention])
                    "model named.")
 @click.option("--per-stage", is_flag=True,
               help="Line up the stages (depth-1 blocks) of variants of one family.")
-@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]), default="table",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+@_written_options
 def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
             convention: str, dtype: str, sort: str | None, per_stage: bool, fmt: str,

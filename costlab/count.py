@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from costlab.errors import RuleError, UnsupportedOpsError
+from costlab.errors import RuleError, UnsupportedOpsError, describe
 from costlab.params import ParamConvention, count_params, parse_convention
 from costlab.rules import RULES, OpClass, OpCost
 from costlab.rules.conv import convolution_cost
@@ -72,7 +72,7 @@ def _cost(event: OpEvent) -> OpCost | None:
         return rule(event)
     except Exception as exc:  # noqa: BLE001 - a rule bug must name the op and where it ran
         raise RuleError(f"cost rule for {event.name} failed in module "
-                        f"{event.module or '<root>'!r}: {type(exc).__name__}: {exc}") from exc
+                        f"{event.module or '<root>'!r}: {describe(exc)}") from exc
 
 
 def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention.TORCH,

@@ -14,6 +14,8 @@ __all__ = [
     "OptionError",
     "LockfileError",
     "ConfigError",
+    "first_line",
+    "describe",
 ]
 
 
@@ -69,3 +71,16 @@ class LockfileError(CostlabError):
 
 class ConfigError(CostlabError):
     """The `[tool.costlab]` table of pyproject.toml has a bad key or value (e.g. a budget)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when it has none): user code and
+    torch raise multi-line messages, and the CLI prints every error as one line."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def describe(exc: BaseException) -> str:
+    """`TypeError: first line of the message`."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

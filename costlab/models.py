@@ -15,7 +15,7 @@ from torch import nn
 
 from costlab.build import build_model
 from costlab.catalog import find_specs, load_named_spec, spec_dirs
-from costlab.errors import CostlabError, ModelLoadError, OptionError
+from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
 from costlab.spec import ArchSpec, Scalar, resolve_params
 from costlab.trace import INPUT_DTYPES, InputSpec, as_input
 
@@ -115,9 +115,8 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
         if "." not in module_name and _spec_named(module_name):   # mobilenetv2:alpha
             raise OptionError(f"bad settings {attr!r} for spec {module_name!r}; write them "
                               "as MODEL:key=value,key=value") from None
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ModelLoadError(f"cannot import {module_name!r} (from {path!r}): "
-                             f"{type(exc).__name__}: {detail}") from None
+                             f"{describe(exc)}") from None
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise ModelLoadError(f"{module_name!r} has no attribute {attr!r}")
@@ -132,7 +131,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
         raise
     except Exception as exc:  # noqa: BLE001 - user code: one line naming the callable
         raise ModelLoadError(f"calling {path}({_kwargs(kwargs)}) failed: "
-                             f"{type(exc).__name__}: {exc}") from None
+                             f"{describe(exc)}") from None
     if not isinstance(module, nn.Module):
         raise ModelLoadError(f"{path!r} returned {type(module).__name__}, not an nn.Module")
     target = _module_target(path, module, settings, batch, inputs)

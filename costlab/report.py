@@ -16,10 +16,11 @@ from costlab.choices import Format
 if TYPE_CHECKING:
     from costlab.api import Analysis
     from costlab.count import LayerCost
+    from costlab.memory import MemoryAnalysis
     from costlab.published import Comparison
 
 __all__ = ["Format", "render", "layers_frame", "to_dict", "humanize", "fmt_int", "fmt_shape",
-           "render_table", "title"]
+           "render_table", "title", "largest_tensor_dict"]
 
 
 _UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
@@ -114,12 +115,15 @@ def _memory_summary(analysis: Analysis) -> dict[str, Any] | None:
     mem = analysis.memory
     if mem is None:
         return None
-    big = mem.largest
     return {"dtype": str(mem.dtype), "peak_bytes": mem.peak.bytes, "peak_at": mem.peak.module,
-            "naive_bytes": mem.naive_bytes,
-            "largest_tensor": None if big is None else {
-                "tensor": big.tensor, "shape": list(big.shape), "elements": big.elements,
-                "bytes": big.bytes}}
+            "naive_bytes": mem.naive_bytes, "largest_tensor": largest_tensor_dict(mem)}
+
+
+def largest_tensor_dict(mem: MemoryAnalysis) -> dict[str, Any] | None:
+    """The largest single tensor in JSON: its shape, elements, bytes and the layer making it."""
+    big = mem.largest
+    return None if big is None else {"tensor": big.tensor, "shape": list(big.shape),
+                                     "elements": big.elements, "bytes": big.bytes}
 
 
 TERMINAL_WIDTH = 100

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from costlab.report import Format, fmt_bytes, fmt_int, fmt_shape, render_table, title
+from costlab.report import (
+    Format,
+    fmt_bytes,
+    fmt_int,
+    fmt_shape,
+    largest_tensor_dict,
+    render_table,
+    title,
+)
 
 if TYPE_CHECKING:
     from costlab.api import Analysis
@@ -36,9 +44,7 @@ def memory_dict(analysis: Analysis, mem: MemoryAnalysis) -> dict[str, Any]:
         "per_resolution": [{"height": r.height, "width": r.width, "channels": r.channels,
                             "elements": r.elements, "bytes": r.bytes, "tensor": r.tensor}
                            for r in mem.per_resolution],
-        "largest_tensor": None if mem.largest is None else {
-            "shape": list(mem.largest.shape), "elements": mem.largest.elements,
-            "bytes": mem.largest.bytes, "tensor": mem.largest.tensor},
+        "largest_tensor": largest_tensor_dict(mem),
         "peak_bytes": mem.peak.bytes, "peak_at": mem.peak.module,
         "naive_bytes": mem.naive_bytes,
         "bound_bytes": mem.bound.bytes, "bound_block": mem.bound.block,

@@ -17,7 +17,7 @@ from torch.nn.modules import module as module_hooks
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map
 
-from costlab.errors import TraceError
+from costlab.errors import TraceError, describe
 
 __all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "InputSpec", "as_input",
            "INPUT_DTYPES", "trace_module", "FastMeta"]
@@ -335,10 +335,9 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
                                                 tie_weights=True)
     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes a TraceError
         where = stack[-1][0] if stack else ""
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TraceError(f"model failed while running module {where or '<root>'!r} "
                          f"({stack[-1][1] if stack else type(model).__name__}): "
-                         f"{type(exc).__name__}: {detail}") from exc
+                         f"{describe(exc)}") from exc
     finally:
         for handle in handles:
             handle.remove()

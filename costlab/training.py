@@ -11,7 +11,7 @@ from torch import nn
 
 from costlab.choices import Optimizer
 from costlab.count import ModelCost
-from costlab.errors import OptionError, TraceError
+from costlab.errors import OptionError, TraceError, describe
 from costlab.memory import DType, bytes_per_element
 from costlab.trace import FastMeta, InputSpec, as_input
 
@@ -87,7 +87,7 @@ def saved_activation_elements(model: nn.Module, inputs: Sequence[InputSpec | Sha
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), FastMeta():
             torch.func.functional_call(model, stand_ins, tuple(args), strict=False)
     except Exception as exc:  # noqa: BLE001 - user code: one line naming the failure
-        raise TraceError(f"training-mode forward failed: {type(exc).__name__}: {exc}") from exc
+        raise TraceError(f"training-mode forward failed: {describe(exc)}") from exc
     finally:
         for module, training in modes:
             module.training = training

@@ -133,6 +133,16 @@ def test_token_id_inputs_and_their_lock_entry(run_cli, tmp_path, monkeypatch):
     assert run_cli("check", "lm.json").exit_code == 0      # rebuilt with int64 ids again
 
 
+def test_a_callable_failing_with_a_long_message_gives_one_line(run_cli, tmp_path, monkeypatch):
+    (tmp_path / "noisy_zoo.py").write_text(
+        "def net():\n    raise ValueError('no such width\\n  hint: one\\n  hint: two')\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("report", "noisy_zoo:net")
+    assert result.exit_code == 2
+    assert result.stderr == ("costlab: error: calling noisy_zoo:net() failed: ValueError: no "
+                             "such width\n")
+
+
 def test_model_module_failing_at_import_gives_one_line(run_cli, tmp_path, monkeypatch):
     # torchvision built for another torch raises RuntimeError, not ImportError, on import.
     (tmp_path / "broken_zoo.py").write_text("raise RuntimeError('operator x::nms does not "
@@ -179,6 +189,11 @@ def test_memory_json(run_cli):
         "height": 112, "width": 112, "channels": 64, "elements": 64 * 112 * 112,
         "bytes": 64 * 112 * 112 * 2}
     assert max(r["bytes"] for r in data["per_resolution"]) == 1_605_632   # the paper's 1600K
+    # the first of the largest tensors, 64 x 112 x 112 at 2 bytes, in report and memory alike
+    assert data["largest_tensor"] == {"tensor": "dwsep1.pointwise.conv", "shape": [1, 64, 112, 112],
+                                      "elements": 64 * 112 * 112, "bytes": 64 * 112 * 112 * 2}
+    report = json.loads(run_cli("report", "mobilenetv1", "--format", "json").stdout)
+    assert report["memory"]["largest_tensor"]["bytes"] == 64 * 112 * 112 * 4      # fp32
 
 
 def test_memory_training_table(run_cli):
