@@ -24,7 +24,7 @@ from tabulate import tabulate
 from torch import nn
 
 import costlab
-from costlab.trace import InputSpec
+from costlab.trace.inputs import InputSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,9 +50,9 @@ class Tool:
 
 def _cpu_model(name: str) -> tuple[Any, tuple[int, ...]]:
     """The spec built with random weights on the CPU, in eval mode, and its input shape."""
-    from costlab.build import build_model
-    from costlab.models import load_named_spec
-    from costlab.spec import resolve_params
+    from costlab.blocks.build import build_model
+    from costlab.spec.catalog import load_named_spec
+    from costlab.spec.schema import resolve_params
     spec = load_named_spec(name)
     built = build_model(spec, resolve_params(spec, {}), device="cpu")
     return built.module.eval(), built.input_shape
@@ -244,7 +244,7 @@ def _compare(specs: list[str], tools: list[str], repeats: int, threads: int,
 
 
 def main() -> None:
-    from costlab.models import find_specs
+    from costlab.spec.catalog import find_specs
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specs", nargs="+", default=list(find_specs()),
                         help="spec names (default: every spec)")

@@ -24,12 +24,12 @@ import harness
 from tabulate import tabulate
 
 import costlab
-from costlab.count import count_costs
-from costlab.memory import analyze_memory
-from costlab.models import resolve_model
-from costlab.published import compare_reported
-from costlab.report import render
-from costlab.trace import trace_module
+from costlab.analyses.memory import analyze_memory
+from costlab.analyses.published import compare_reported
+from costlab.count.engine import count_costs
+from costlab.models.resolve import resolve_model
+from costlab.render.report import render
+from costlab.trace.recorder import trace_module
 
 MEMORY_STEP = "memory analyses (analyze_memory)"
 

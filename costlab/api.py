@@ -1,84 +1,24 @@
-"""The Python API: `analyze(model_or_spec, **config)`, mirroring `costlab report`."""
+"""The Python API: `analyze(model_or_spec, **config)`, mirroring `costlab report`, and
+`memory(...)`, mirroring `costlab memory`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import pandas as pd
 from torch import nn
 
-from costlab.count import ModelCost, aggregate, count_costs
-from costlab.errors import OptionError
-from costlab.memory import MemoryAnalysis, View, analyze_memory, parse_view
-from costlab.models import Input, Target, resolve_model
-from costlab.params import ParamConvention
-from costlab.published import Comparison, compare_reported
-from costlab.spec import ArchSpec, Scalar
-from costlab.trace import InputSpec, Trace, trace_module
+from costlab.analyses.analysis import Analysis, analyze_target
+from costlab.analyses.measure import measure_peak
+from costlab.analyses.memory import MemoryAnalysis, analyze_memory
+from costlab.analyses.training import training_memory
+from costlab.count.params import ParamConvention
+from costlab.models.resolve import resolve_model
+from costlab.spec.schema import ArchSpec
+from costlab.trace.inputs import Input
 
-__all__ = ["Analysis", "analyze", "analyze_target", "memory", "CONVENTIONS"]
-
-CONVENTIONS = {
-    "macs": "multiply-accumulates of convolution, linear and matmul ops: conv = output elements"
-            " x C_in/groups x k_h x k_w, linear = output elements x in_features",
-    "flops": "2 x MACs; bias adds, norms, activations, residual adds and pooling are counted "
-             "apart as element-wise ops",
-    "elementwise": "per output element: activation 1, add/mul 1, batch norm 2 (scale, shift), "
-                   "softmax 4; pooling: 1 per window element",
-}
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """The result of one analysis: what was analyzed, under which conventions, and the counts."""
-
-    name: str
-    config: Mapping[str, Scalar]
-    inputs: tuple[InputSpec, ...]
-    trace: Trace
-    cost: ModelCost
-    full_cost: ModelCost   # leaf rows, whatever the depth asked
-    depth: int | None
-    published: tuple[Comparison, ...]
-    spec: ArchSpec | None
-    memory: MemoryAnalysis | None = None   # fp32, every tensor: the report's summary
-
-    @property
-    def input_shapes(self) -> tuple[tuple[int, ...], ...]:
-        return tuple(i.shape for i in self.inputs)
-
-    @property
-    def totals(self) -> dict[str, int]:
-        t = self.cost.totals
-        return {"macs": t.macs, "flops": t.flops, "params": t.params,
-                "elementwise": t.elementwise}
-
-    @property
-    def conventions(self) -> dict[str, str]:
-        return {**CONVENTIONS, "params": str(self.cost.param_convention)}
-
-    @property
-    def unsupported(self) -> dict[str, int]:
-        return dict(self.cost.unsupported)
-
-    @property
-    def layers(self) -> pd.DataFrame:
-        from costlab.report import layers_frame
-        return layers_frame(self)
-
-    def to_markdown(self) -> str:
-        from costlab.report import render
-        return render(self, "markdown")
-
-    def to_json(self) -> str:
-        from costlab.report import render
-        return render(self, "json")
-
-    def to_dict(self) -> dict[str, Any]:
-        from costlab.report import to_dict
-        return to_dict(self)
+__all__ = ["Analysis", "analyze", "memory"]
 
 
 def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
@@ -98,24 +38,6 @@ def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
     return analyze_target(target, params=params, depth=depth, strict=strict)
 
 
-def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
-                   depth: int | None = None, strict: bool = False,
-                   view: View | str = View.BLOCKS) -> Analysis:
-    """Traces and counts an already resolved model; published memory figures are judged in
-    `view` first."""
-    if depth is not None and depth < 0:
-        raise OptionError(f"depth must be at least 0, got {depth}")
-    trace = trace_module(target.module, target.inputs)
-    full = count_costs(trace, params=params, strict=strict)
-    cost = full if depth is None else aggregate(full, trace, depth)
-    published = tuple(compare_reported(target.spec, target.config, trace, full,
-                                       prefer=f"{parse_view(view)} view")) \
-        if target.spec is not None else ()
-    summary = analyze_memory(trace, full, dtype="fp32", view="all")
-    return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,
-                    depth, published, target.spec, summary)
-
-
 def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
            view: str = "blocks", training: bool = False, optimizer: str = "adam",
            measure: bool = False, alpha: float | None = None, resolution: int | None = None,
@@ -126,8 +48,6 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
     resolution, peak, naive sum and bound; with `training`, training memory; with `measure`,
     the measured peak of the real model. dtype defaults to fp16 (Table 3), fp32 for training.
     """
-    from costlab.measure import measure_peak
-    from costlab.training import training_memory
     merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
               **(settings or {})}
     target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)

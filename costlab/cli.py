@@ -12,7 +12,7 @@ from costlab.choices import SORT_KEYS, DType, Format, Optimizer, ParamConvention
 from costlab.errors import CostlabError, OptionError
 
 if TYPE_CHECKING:
-    from costlab.variants import Variant
+    from costlab.spec.variants import Variant
 
 __all__ = ["cli", "main"]
 
@@ -47,7 +47,7 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
-    from costlab.models import parse_setting
+    from costlab.spec.variants import parse_setting
     return dict(parse_setting(p) for p in pairs)
 
 
@@ -101,9 +101,9 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
     package.module:callable; settings may follow inline: mobilenetv2:alpha=0.5)."""
     from costlab.api import analyze
-    from costlab.models import parse_input
-    from costlab.report import render
-    from costlab.variants import parse_variant
+    from costlab.render.report import render
+    from costlab.spec.variants import parse_variant
+    from costlab.trace.inputs import parse_input
     variant = parse_variant(model, _settings(sets))
     analysis = analyze(variant.model, alpha=alpha, resolution=resolution,
                        num_classes=num_classes, batch=batch,
@@ -131,9 +131,9 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
     """Feature-map memory of MODEL (settings may follow inline: mobilenetv2:alpha=0.5):
     largest tensor per resolution, peak, training."""
     from costlab.api import memory as memory_analysis
-    from costlab.models import parse_input
-    from costlab.report_memory import render_memory
-    from costlab.variants import parse_variant
+    from costlab.render.memory import render_memory
+    from costlab.spec.variants import parse_variant
+    from costlab.trace.inputs import parse_input
     variant = parse_variant(model, _settings(sets))
     analysis, mem = memory_analysis(
         variant.model, dtype=dtype, view=view, training=training, optimizer=optimizer,
@@ -145,7 +145,7 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
 def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | None,
               num_classes: int | None, sets: tuple[str, ...]) -> list[Variant]:
     """MODEL[:key=value,...] arguments; the shared options apply to each, inline ones win."""
-    from costlab.variants import parse_variant
+    from costlab.spec.variants import parse_variant
     shared = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
               **_settings(sets)}
     return [parse_variant(model, shared) for model in models]
@@ -170,9 +170,9 @@ def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None
             output: str | None) -> None:
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
-    from costlab.compare import compare as compare_models
-    from costlab.models import parse_input
-    from costlab.report_compare import render_comparison, render_stages
+    from costlab.analyses.compare import compare as compare_models
+    from costlab.render.compare import render_comparison, render_stages
+    from costlab.trace.inputs import parse_input
     result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
                             params=convention, dtype=dtype, batch=batch,
                             inputs=[parse_input(s) for s in inputs] or None, sort=sort)
@@ -194,11 +194,11 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
              output: str | None) -> None:
     """Write the cost of every MODEL to a lock file for costlab check; with no MODEL, measure
     the lock file's own entries again (to accept a change of cost)."""
-    from costlab.budgets import load_config
-    from costlab.lockfile import load_lock, refresh, write_lock
-    from costlab.lockfile import snapshot as take_snapshot
-    from costlab.models import parse_input
-    from costlab.report_check import plural, shown_path
+    from costlab.ci.budgets import load_config
+    from costlab.ci.lockfile import load_lock, refresh, write_lock
+    from costlab.ci.lockfile import snapshot as take_snapshot
+    from costlab.render.check import plural, shown_path
+    from costlab.trace.inputs import parse_input
     config = load_config()
     path = Path(output) if output else config.lockfile
     if models:
@@ -228,8 +228,8 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool) -> int:
     markdown table is also appended to $GITHUB_STEP_SUMMARY when that is set."""
     import os
 
-    from costlab.check import run_check
-    from costlab.report_check import render_check
+    from costlab.ci.check import run_check
+    from costlab.render.check import render_check
     result = run_check(lockfile, tolerance_pct=tolerance)
     text = render_check(result, show_all)
     click.echo(text, nl=False)
@@ -250,8 +250,8 @@ def list_specs(pattern: str) -> None:
     """The specs available, one line each."""
     import fnmatch
 
-    from costlab.catalog import find_specs
-    from costlab.spec import load_spec
+    from costlab.spec.catalog import find_specs
+    from costlab.spec.schema import load_spec
     for name, path in find_specs().items():
         if fnmatch.fnmatch(name, pattern):
             spec = load_spec(path)
@@ -271,9 +271,10 @@ def list_specs(pattern: str) -> None:
 def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_only: bool,
                   figures: bool) -> int:
     """Rebuild the papers' tables (published beside computed) as markdown in reports/."""
-    from costlab.reproduce import TABLES, _select, check_reports, reproduce
+    from costlab.papers.reproduce import check_reports, reproduce, select_tables
+    from costlab.papers.tables import TABLES
     if list_only:
-        for slug in _select(()):
+        for slug in select_tables(()):
             click.echo(f"{slug:<36} {(TABLES[slug].__doc__ or '').strip().splitlines()[0]}")
         return 0
     out = Path(directory)
@@ -289,7 +290,7 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
         (out / f"{slug}.md").write_text(text, encoding="utf-8")
         click.echo(f"wrote {out / (slug + '.md')}")
     if not tables or figures:
-        from costlab.figures import draw_figures
+        from costlab.papers.figures import draw_figures
         for path in draw_figures(out):
             click.echo(f"wrote {path}")
     return 0

@@ -16,7 +16,7 @@ if typing.TYPE_CHECKING:
     from torch import nn
 
     from costlab.blocks.context import BuildContext
-    from costlab.spec import LayerSpec
+    from costlab.spec.schema import LayerSpec
 
 __all__ = ["BlockDef", "BLOCKS", "register_block", "list_blocks", "get_block", "bind_args"]
 
@@ -62,22 +62,16 @@ def _natural_key(text: str) -> list[Any]:
 
 def list_blocks(pattern: str = "*") -> list[str]:
     """Names of registered blocks matching a shell wildcard, in natural order."""
-    _load_builtin_blocks()
     return sorted((op for op in BLOCKS if fnmatch.fnmatch(op, pattern)), key=_natural_key)
 
 
 def get_block(op: str, *, file: str | None = None, line: int | None = None,
               field: str | None = None) -> BlockDef:
     """Looks up a block; an unknown name raises UnknownBlockError listing the valid ones."""
-    _load_builtin_blocks()
     if op not in BLOCKS:
         raise UnknownBlockError(f"unknown block {op!r}; known blocks: {', '.join(list_blocks())}",
                                 file=file, line=line, field=field)
     return BLOCKS[op]
-
-
-def _load_builtin_blocks() -> None:
-    import costlab.blocks  # noqa: F401 - importing the package registers the built-in blocks
 
 
 def bind_args(block: BlockDef, layer: LayerSpec, params: Mapping[str, Any] | None,

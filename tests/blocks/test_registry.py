@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from costlab.blocks import list_blocks
-from costlab.build import build_model
-from costlab.spec import parse_spec
-from costlab.trace import trace_module
+from costlab.blocks.build import build_model
+from costlab.spec.schema import parse_spec
+from costlab.trace.recorder import trace_module
 
 # One minimal example per block; a block missing here fails test_every_block_has_an_example.
 EXAMPLES = {

@@ -1,0 +1,300 @@
+"""Feature-map memory from the traced graph: per layer, the largest tensor per resolution
+(MobileNetV2's Table 3), the peak of a forward pass run in order, the naive sum and the
+paper's bound."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from costlab.choices import DType, View
+from costlab.count.engine import ModelCost
+from costlab.errors import OptionError
+from costlab.trace.recorder import ModuleCall, TensorMeta, Trace
+
+if TYPE_CHECKING:   # both import this module
+    from costlab.analyses.measure import Measured
+    from costlab.analyses.training import TrainingMemory
+
+__all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Peak",
+           "BlockBound", "bytes_per_element", "parse_dtype", "parse_view", "feature_maps",
+           "blocks_of", "largest_per_resolution", "largest_tensor", "peak_memory", "naive_bytes",
+           "block_bound", "MemoryAnalysis", "analyze_memory"]
+
+Shape = tuple[int, ...]
+
+
+_BYTES = {DType.FP32: 4, DType.FP16: 2, DType.BF16: 2, DType.INT8: 1}
+
+
+def bytes_per_element(dtype: DType | str) -> int:
+    return _BYTES[parse_dtype(dtype)]
+
+
+def parse_dtype(name: DType | str) -> DType:
+    try:
+        return DType(name)
+    except ValueError:
+        raise OptionError(f"unknown dtype {name!r}; one of "
+                          f"{', '.join(d.value for d in DType)}") from None
+
+
+def parse_view(name: View | str) -> View:
+    try:
+        return View(name)
+    except ValueError:
+        raise OptionError(f"unknown view {name!r}; one of "
+                          f"{', '.join(v.value for v in View)}") from None
+
+
+def _numel(shape: Shape | None) -> int:
+    count = 1
+    for size in shape or (0,):
+        count *= size
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class LayerMemory:
+    """Feature maps of one layer-table row; `a1_elements` is seed 001's Table A1 figure,
+    (N_in + N_out) x H x W at the layer's input resolution."""
+
+    path: str
+    input_elements: int
+    output_elements: int
+    input_bytes: int
+    output_bytes: int
+    a1_elements: int
+
+
+def feature_maps(cost: ModelCost, dtype: DType | str) -> list[LayerMemory]:
+    """Input and output elements and bytes of every row of the layer table."""
+    size = bytes_per_element(dtype)
+    rows = []
+    for row in cost.layers:
+        n_in, n_out = _numel(row.input_shape), _numel(row.output_shape)
+        a1 = 0
+        if row.input_shape and row.output_shape and len(row.input_shape) == 4 \
+                and len(row.output_shape) == 4:
+            a1 = (row.input_shape[1] + row.output_shape[1]) * row.input_shape[2] \
+                * row.input_shape[3]
+        rows.append(LayerMemory(row.path, n_in, n_out, n_in * size, n_out * size, a1))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionMax:
+    """The largest tensor at one spatial size: which one, its channels, elements and bytes."""
+
+    height: int
+    width: int
+    channels: int
+    elements: int
+    bytes: int
+    tensor: str
+
+
+def _resolution(shape: Shape) -> tuple[int, int] | None:
+    if len(shape) == 4:
+        return shape[2], shape[3]
+    if len(shape) == 2:      # pooled features and logits: 1 x 1
+        return 1, 1
+    return None
+
+
+def blocks_of(trace: Trace) -> list[ModuleCall]:
+    """The calls of the model's blocks: its children, with a Sequential child (a row repeated
+    n times) standing for its own children."""
+    children = [c for c in trace.calls if c.depth == 1]
+    blocks = []
+    for call in children:
+        if call.module_type == "Sequential":
+            blocks += [c for c in trace.calls if c.depth == 2
+                       and c.path.startswith(call.path + ".")]
+        else:
+            blocks.append(call)
+    return sorted(blocks, key=lambda c: c.first_event)
+
+
+# Single layers, not composite blocks: their outputs are not "bottleneck tensors".
+_PLAIN_CONV = {"ConvBNAct", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"}
+
+
+def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
+    if view is View.ALL:
+        for event in trace.events:
+            for out in event.outputs:
+                if out.kind == "activation":
+                    yield out, event.module or "<root>"
+        return
+    blocks = blocks_of(trace)
+    if view is View.BLOCKS:
+        for tensor in trace.inputs:
+            yield tensor, "model input"
+        for call in blocks:
+            for out in call.outputs:
+                yield out, call.path
+        return
+    for call in blocks:
+        if call.module_type not in _PLAIN_CONV:
+            for out in call.outputs:
+                yield out, call.path
+
+
+def largest_per_resolution(trace: Trace, view: View | str, dtype: DType | str
+                           ) -> list[ResolutionMax]:
+    """For each spatial size, the tensor with the most channels under `view`, largest first.
+
+    Views of one storage count once (flatten's output is the pooled tensor).
+    """
+    view, size = parse_view(view), bytes_per_element(dtype)
+    best: dict[tuple[int, int], ResolutionMax] = {}
+    seen: set[int] = set()
+    for tensor, name in _candidates(trace, view):
+        hw = _resolution(tensor.shape)
+        if hw is None or tensor.storage in seen:
+            continue
+        seen.add(tensor.storage)
+        current = best.get(hw)
+        if current is None or tensor.shape[1] > current.channels:
+            best[hw] = ResolutionMax(hw[0], hw[1], tensor.shape[1], tensor.numel,
+                                     tensor.numel * size, name)
+    return sorted(best.values(), key=lambda r: (-r.height * r.width, -r.height))
+
+
+@dataclass(frozen=True, slots=True)
+class LargestTensor:
+    """The largest activation any op produces, whatever its layout (a transformer's
+    batch x tokens x hidden as well as an image's N x C x H x W)."""
+
+    shape: Shape
+    elements: int
+    bytes: int
+    tensor: str
+
+
+def largest_tensor(trace: Trace, dtype: DType | str) -> LargestTensor | None:
+    """The op output with the most elements (the first one made, on a tie); views of it and
+    weights seen through a view are not new tensors."""
+    best: TensorMeta | None = None
+    where = ""
+    for event in trace.events:
+        for out in event.outputs:
+            if out.kind == "activation" and out.storage == out.tid \
+                    and (best is None or out.numel > best.numel):
+                best, where = out, event.module or "<root>"
+    if best is None:
+        return None
+    return LargestTensor(best.shape, best.numel, best.numel * bytes_per_element(dtype), where)
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    """Peak live activation bytes of a forward pass run in traced order, and where."""
+
+    bytes: int
+    event: int
+    module: str
+
+
+def _storage_sizes(trace: Trace) -> dict[int, int]:
+    sizes: dict[int, int] = {}
+    for tensor in list(trace.inputs) + [t for e in trace.events for t in e.outputs]:
+        if tensor.kind in ("activation", "input"):
+            sizes[tensor.storage] = max(sizes.get(tensor.storage, 0), tensor.numel)
+    return sizes
+
+
+def peak_memory(trace: Trace, dtype: DType | str) -> Peak:
+    """Each activation allocated by the op that makes it and freed after its last use (model
+    inputs live from the start, outputs to the end); parameters are not activations."""
+    size = bytes_per_element(dtype)
+    elements = _storage_sizes(trace)
+    last_use: dict[int, int] = {}
+    for event in trace.events:
+        for tensor in event.inputs:
+            if tensor.storage in elements:
+                last_use[tensor.storage] = event.index
+    end = len(trace.events)
+    for tensor in trace.outputs:
+        last_use[tensor.storage] = end
+    live = {t.storage for t in trace.inputs}
+    live_bytes = sum(elements[s] for s in live) * size
+    peak = Peak(live_bytes, -1, "")
+    for event in trace.events:
+        for out in event.outputs:
+            if out.storage in elements and out.storage not in live:
+                live.add(out.storage)
+                live_bytes += elements[out.storage] * size
+        if live_bytes > peak.bytes:
+            peak = Peak(live_bytes, event.index, event.module or "<root>")
+        for storage in [s for s in live if last_use.get(s, event.index) <= event.index]:
+            live.discard(storage)
+            live_bytes -= elements[storage] * size
+    return peak
+
+
+def naive_bytes(trace: Trace, dtype: DType | str) -> int:
+    """The sum of every tensor the ops produce, as if nothing were ever freed."""
+    inputs = {t.storage for t in trace.inputs}
+    return sum(n for s, n in _storage_sizes(trace).items() if s not in inputs) \
+        * bytes_per_element(dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockBound:
+    """MobileNetV2's bound: the largest total of one block's inputs and outputs."""
+
+    bytes: int
+    block: str
+
+
+def block_bound(trace: Trace, dtype: DType | str) -> BlockBound:
+    """max over blocks (each treated as one operation) of input bytes + output bytes."""
+    size = bytes_per_element(dtype)
+    best = BlockBound(0, "")
+    for call in blocks_of(trace) or [c for c in trace.calls if c.depth == 0]:
+        tensors = _distinct(list(call.inputs) + list(call.outputs))
+        total = sum(t.numel for t in tensors) * size
+        if total > best.bytes:
+            best = BlockBound(total, call.path)
+    return best
+
+
+def _distinct(tensors: Sequence[TensorMeta]) -> list[TensorMeta]:
+    seen: set[int] = set()
+    out = []
+    for tensor in tensors:
+        if tensor.storage not in seen:
+            seen.add(tensor.storage)
+            out.append(tensor)
+    return out
+
+
+@dataclass(frozen=True)
+class MemoryAnalysis:
+    """Every memory figure of one analysis at one dtype and view."""
+
+    dtype: DType
+    view: View
+    layers: tuple[LayerMemory, ...]
+    per_resolution: tuple[ResolutionMax, ...]
+    largest: LargestTensor | None
+    peak: Peak
+    naive_bytes: int
+    bound: BlockBound
+    training: TrainingMemory | None = None   # when asked (costlab.api.memory)
+    measured: Measured | None = None
+    measured_training: Measured | None = None
+
+
+def analyze_memory(trace: Trace, cost: ModelCost, *, dtype: DType | str = DType.FP16,
+                   view: View | str = View.BLOCKS) -> MemoryAnalysis:
+    """The inference memory analyses of a traced model (training and measurement are added
+    by `costlab.api.memory`)."""
+    dtype, view = parse_dtype(dtype), parse_view(view)
+    return MemoryAnalysis(dtype, view, tuple(feature_maps(cost, dtype)),
+                          tuple(largest_per_resolution(trace, view, dtype)),
+                          largest_tensor(trace, dtype), peak_memory(trace, dtype),
+                          naive_bytes(trace, dtype), block_bound(trace, dtype))

@@ -1,0 +1,174 @@
+"""Published figures beside computed ones, with a verdict that names the convention used.
+
+Each metric a spec can report (`macs`, `params`, ...) has one function that returns the
+computed value under every convention it knows, the paper's usual convention first; the
+verdict says which one, if any, reproduces the printed figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from costlab.analyses.memory import DType, ResolutionMax, View, largest_per_resolution
+from costlab.count.engine import ModelCost
+from costlab.count.params import ParamConvention, count_params
+from costlab.registry import registrar
+from costlab.spec.schema import ArchSpec, Reported, Scalar
+from costlab.trace.recorder import Trace
+
+__all__ = ["Comparison", "METRICS", "register_metric", "variant_matches", "variant_config",
+           "compare_entry", "compare_reported", "verdict", "significant_digits"]
+
+# The MobileNet papers count conv and linear weights and leave batch norm out.
+DEFAULT_PARAM_CONVENTION = ParamConvention.WEIGHTS
+
+Candidates = dict[str, int]   # convention label -> computed value; the first is the default
+MetricFn = Callable[[Trace, ModelCost, Reported], Candidates]
+METRICS: dict[str, MetricFn] = {}
+
+
+register_metric = registrar(METRICS, "metric")
+"""`@register_metric("macs")`: how a reported metric is computed from the trace and counts."""
+
+
+@register_metric("macs")
+def _macs(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+    t = cost.totals
+    return {"macs": t.macs, "flops (2 x macs)": t.flops,
+            "macs + element-wise ops": t.macs + t.elementwise}
+
+
+@register_metric("flops")
+def _flops(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+    t = cost.totals
+    return {"flops (2 x macs)": t.flops, "macs": t.macs,
+            "2 x macs + element-wise ops": t.flops_with_elementwise}
+
+
+@register_metric("params")
+def _params(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+    first = ParamConvention(entry.convention or DEFAULT_PARAM_CONVENTION)
+    order = [first] + [c for c in ParamConvention if c is not first]
+    return {f"{c} params": sum(count_params(trace, c).values()) for c in order}
+
+
+def _at_resolution(trace: Trace, entry: Reported, view: str) -> ResolutionMax | None:
+    height, _, width = entry.at.partition("x")
+    for row in largest_per_resolution(trace, view, DType.FP16):
+        if (str(row.height), str(row.width)) == (height, width or height):
+            return row
+    return None
+
+
+def _per_resolution(field: str) -> MetricFn:
+    """Table 3's figures at one resolution, 16-bit, under each view (blocks first)."""
+    def metric(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+        found = {}
+        for view in (View.BLOCKS, View.BOTTLENECKS, View.ALL):
+            row = _at_resolution(trace, entry, view)
+            found[f"{view} view"] = getattr(row, field) if row else 0
+        return found
+    return metric
+
+
+@register_metric("max_memory_bytes")
+def _max_memory(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+    """Table 3's last row: the largest of the per-resolution maxima, 16-bit, per view."""
+    return {f"{view} view": max((r.bytes for r in largest_per_resolution(trace, view,
+                                                                          DType.FP16)),
+                                default=0)
+            for view in (View.BLOCKS, View.BOTTLENECKS, View.ALL)}
+
+
+register_metric("memory_bytes")(_per_resolution("bytes"))
+register_metric("max_channels")(_per_resolution("channels"))
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One published figure and what the architecture really gives."""
+
+    entry: Reported
+    computed: int
+    convention: str
+    diff_pct: float
+    verdict: str
+
+
+def variant_config(spec: ArchSpec, entry: Reported) -> dict[str, Scalar]:
+    """The full parameter set an entry was published for: defaults with its variant applied."""
+    return {name: entry.variant.get(name, p.default) for name, p in spec.params.items()}
+
+
+def variant_matches(spec: ArchSpec, entry: Reported, config: Mapping[str, Scalar]) -> bool:
+    """True when the entry's variant (defaults filled in) is the configuration analyzed."""
+    for name, wanted in variant_config(spec, entry).items():
+        have = config.get(name, spec.params[name].default)
+        if isinstance(wanted, float) or isinstance(have, float):
+            if not math.isclose(float(wanted), float(have), rel_tol=1e-9):
+                return False
+        elif wanted != have:
+            return False
+    return True
+
+
+def significant_digits(published: str) -> int:
+    """Digits that carry information in a printed figure; an integer's trailing zeros do not
+    ("1600K" has 2, "3.47M" 3, "4,221,032" 7)."""
+    digits = "".join(c for c in str(published) if c.isdigit() or c == ".").lstrip("0.")
+    if "." not in str(published):
+        digits = digits.rstrip("0")
+    return max(1, len(digits.replace(".", "")))
+
+
+def _within(published: float, precision: float, computed: float,
+            significant: int | None = None) -> str | None:
+    if abs(computed - published) <= precision / 2 * (1 + 1e-9):
+        return "match"
+    if published <= computed < published + precision:
+        return "match (truncated)"
+    if significant and computed and abs(computed - published) <= 0.01 * published:
+        exponent = math.floor(math.log10(abs(computed))) - significant + 1
+        if math.isclose(round(computed / 10 ** exponent) * 10 ** exponent, published,
+                        rel_tol=1e-9):
+            return f"match ({significant} significant digit{'s' * (significant > 1)})"
+    return None
+
+
+def verdict(published: float, precision: float, computed: float,
+            significant: int | None = None) -> str:
+    """`match` within the printed rounding, `match (truncated)` when the printed figure is
+    the computed one cut to its digits, `match (N significant digits)` when it is the
+    computed one rounded to the digits the figure shows (and within 1%: "400K" is read as
+    400 +- 0.5K, or as 401,408 rounded to one digit, never as anything from 350K to 450K),
+    otherwise `differs`."""
+    return _within(published, precision, computed, significant) or "differs"
+
+
+def compare_entry(entry: Reported, candidates: Candidates, prefer: str | None = None
+                  ) -> Comparison:
+    """Judges one entry: the default convention (or `prefer`, when it is one of the
+    candidates, such as the memory view a user asked for) first, then any other that
+    reproduces it."""
+    if prefer in candidates:
+        candidates = {prefer: candidates[prefer]} | candidates
+    (label, value), *others = candidates.items()
+    diff = (entry.value - value) / value * 100 if value else math.inf
+    significant = significant_digits(entry.published)
+    found = _within(entry.value, entry.precision, value, significant)
+    if found:
+        return Comparison(entry, value, label, diff, found)
+    for other, other_value in others:
+        if _within(entry.value, entry.precision, other_value, significant):
+            return Comparison(entry, value, label, diff, f"match under {other}")
+    return Comparison(entry, value, label, diff, "differs")
+
+
+def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
+                     cost: ModelCost, prefer: str | None = None) -> list[Comparison]:
+    """Every computable figure the spec reports for this configuration."""
+    return [compare_entry(entry, METRICS[entry.metric](trace, cost, entry), prefer)
+            for entry in spec.reported
+            if entry.metric in METRICS and variant_matches(spec, entry, config)]

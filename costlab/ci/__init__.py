@@ -1,0 +1,1 @@
+"""Guarding cost in CI: the lock file, budgets, `costlab check` and the pytest helper."""

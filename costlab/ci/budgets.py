@@ -1,0 +1,150 @@
+"""Read `[tool.costlab]` from pyproject.toml: the lock file, tolerance, conventions and the
+absolute cost budgets of each model."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from costlab.analyses.compare import METRICS
+from costlab.analyses.memory import DType, parse_dtype
+from costlab.ci.lockfile import DEFAULT_LOCKFILE
+from costlab.count.params import ParamConvention, parse_convention
+from costlab.errors import ConfigError, CostlabError
+
+__all__ = ["BUDGET_KEYS", "Budget", "ProjectConfig", "find_pyproject", "load_config",
+           "parse_limits", "parse_amount"]
+
+BUDGET_KEYS = tuple(f"max_{m.key}" for m in METRICS)   # max_macs, max_params, max_peak_bytes..
+_KEYS = ("lockfile", "tolerance", "params", "dtype", "budgets")
+
+# Decimal multipliers, as costlab prints them (300.77M, 9.6 MB); binary ones only when named
+# so (MiB). Case matters ("Mb" or "m" are refused), so every accepted form reads one way.
+_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+             "B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+             "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-z]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Absolute limits for one model (`MODEL` or `MODEL:key=value,...`): metric key -> max."""
+
+    model: str
+    limits: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """`[tool.costlab]`, with defaults for what it leaves out; `path` is None without one."""
+
+    path: Path | None = None
+    lockfile: Path = Path(DEFAULT_LOCKFILE)
+    tolerance_pct: float = 0.0
+    params: ParamConvention = ParamConvention.TORCH
+    dtype: DType = DType.FP32
+    budgets: tuple[Budget, ...] = field(default_factory=tuple)
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest pyproject.toml in `start` (default: the working directory) or above it."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / "pyproject.toml").is_file():
+            return directory / "pyproject.toml"
+    return None
+
+
+def parse_amount(value: Any, where: str) -> int:
+    """310000000, 310_000_000, "310M", "3.5M", "12 MB" or "8MiB" -> an exact integer."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{where}: expected a number such as 310_000_000 or \"310M\", "
+                          f"got {value!r}")
+    if isinstance(value, str):
+        match = _AMOUNT.fullmatch(value.strip())
+        suffix = match.group(2) if match else ""
+        if match is None or suffix not in _SUFFIXES:
+            raise ConfigError(f"{where}: cannot read {value!r}; write an integer or a number "
+                              "with K, M, G, T (x1000), B, kB, MB, GB or KiB, MiB, GiB")
+        number, scale = match.group(1), _SUFFIXES[suffix]
+        whole, _, frac = number.partition(".")
+        # Exact decimal arithmetic: "3.5M" is 3_500_000, not float(3.5) * 1e6.
+        numerator = int(whole + frac) * scale
+        denominator = 10 ** len(frac)
+        if numerator % denominator:
+            raise ConfigError(f"{where}: {value!r} is not a whole number")
+        value = numerator // denominator
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ConfigError(f"{where}: {value!r} is not a whole number")
+        value = int(value)
+    if value < 0:
+        raise ConfigError(f"{where}: a budget cannot be negative, got {value}")
+    return int(value)
+
+
+def parse_limits(limits: Mapping[str, Any], where: str) -> dict[str, int]:
+    """`{"max_macs": "310M"}` -> `{"macs": 310000000}`; an unknown key is a ConfigError."""
+    parsed = {}
+    for key, value in limits.items():
+        if key not in BUDGET_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r}; a budget's keys are "
+                              f"{', '.join(BUDGET_KEYS)}")
+        parsed[key.removeprefix("max_")] = parse_amount(value, f"{where} {key}")
+    return parsed
+
+
+def load_config(pyproject: Path | None = None) -> ProjectConfig:
+    """`[tool.costlab]` of `pyproject` (default: the nearest one); defaults when absent."""
+    path = pyproject or find_pyproject()
+    if path is None:
+        return ProjectConfig()
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("costlab")
+    if table is None:
+        return ProjectConfig(path, path.parent / DEFAULT_LOCKFILE)
+    where = f"{path}: [tool.costlab]"
+    _expect_table(table, where)
+    for key in table:
+        if key not in _KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r}; the keys are {', '.join(_KEYS)}")
+    budgets, lockfile = table.get("budgets", {}), table.get("lockfile", DEFAULT_LOCKFILE)
+    _expect_table(budgets, f"{path}: [tool.costlab.budgets]")
+    if not isinstance(lockfile, str) or not lockfile:
+        raise ConfigError(f"{where}: lockfile must be a file name, got {lockfile!r}")
+    try:
+        tolerance = float(table.get("tolerance", 0.0))
+        if tolerance < 0:
+            raise ValueError
+        params = parse_convention(table.get("params", ParamConvention.TORCH))
+        dtype = parse_dtype(table.get("dtype", DType.FP32))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: tolerance must be a percentage of at least 0, got "
+                          f"{table.get('tolerance')!r}") from None
+    except CostlabError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    parsed = []
+    for model, limits in budgets.items():
+        inner = f"{path}: [tool.costlab.budgets.{_toml_key(model)}]"
+        _expect_table(limits, inner)
+        parsed.append(Budget(model, parse_limits(limits, inner)))
+    return ProjectConfig(path, path.parent / lockfile, tolerance, params, dtype, tuple(parsed))
+
+
+def _expect_table(value: Any, where: str) -> None:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table, got {value!r}")
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else f'"{key}"'

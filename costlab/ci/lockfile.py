@@ -1,0 +1,212 @@
+"""The cost lock file: every model's metrics and per-stage MACs and params, as `costlab
+snapshot` writes them and `costlab check` reads them back."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from costlab import __version__
+from costlab.analyses.analysis import CONVENTIONS
+from costlab.analyses.compare import Measurement, measure
+from costlab.analyses.memory import DType, parse_dtype
+from costlab.count.params import ParamConvention, parse_convention
+from costlab.errors import CostlabError, LockfileError, OptionError
+from costlab.spec.variants import Variant
+from costlab.trace.inputs import Input, as_input, parse_input, parse_shape
+
+__all__ = ["DEFAULT_LOCKFILE", "LOCK_FORMAT", "LockEntry", "LockFile", "entry_of",
+           "snapshot", "refresh", "dump_lock", "write_lock", "load_lock"]
+
+DEFAULT_LOCKFILE = "costlab.lock.json"
+LOCK_FORMAT = 1
+Shape = tuple[int, ...]
+
+_MEMORY = ("peak_bytes: most activation bytes live at once in one forward pass, each tensor "
+           "freed after its last use; largest_tensor_bytes: the largest activation an op makes")
+
+
+@dataclass(frozen=True, slots=True)
+class LockEntry:
+    """One model as snapshotted: how to rebuild it, every parameter used, and its costs."""
+
+    name: str
+    model: str
+    settings: Mapping[str, Any]
+    batch: int
+    inputs: tuple[Input, ...] | None       # --input shapes (and types), for import paths
+    config: Mapping[str, Any]
+    input_shapes: tuple[Shape, ...]
+    metrics: Mapping[str, int]             # metric key -> value
+    where: Mapping[str, str]               # metric key -> module, for the memory metrics
+    stages: Mapping[str, Mapping[str, int]]  # depth-1 block -> {"macs": .., "params": ..}
+
+    @property
+    def variant(self) -> Variant:
+        return Variant(self.model, dict(self.settings))
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """Entries by name, counted under one parameter convention and one activation dtype."""
+
+    entries: Mapping[str, LockEntry]
+    params: ParamConvention
+    dtype: DType
+    version: str = __version__
+
+    def measure(self, entry: LockEntry) -> Measurement:
+        """The entry recomputed now, under the lock file's conventions."""
+        return measure(entry.variant, params=self.params, dtype=self.dtype, batch=entry.batch,
+                       inputs=entry.inputs)
+
+
+def entry_of(row: Measurement, batch: int = 1,
+             inputs: Sequence[Input] | None = None) -> LockEntry:
+    """The lock entry of a measurement."""
+    return LockEntry(row.name, row.model, dict(row.settings), batch,
+                     tuple(inputs) if inputs else None, dict(row.config), row.input_shapes,
+                     dict(row.values), dict(row.where),
+                     {s.path: {"macs": s.macs, "params": s.params} for s in row.stages})
+
+
+def snapshot(variants: Sequence[Variant], *,
+             params: ParamConvention | str = ParamConvention.TORCH,
+             dtype: DType | str = DType.FP32, batch: int = 1,
+             inputs: Sequence[Input] | None = None) -> LockFile:
+    """Measures every variant; two arguments naming the same variant are an OptionError."""
+    names = [v.name for v in variants]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise OptionError(f"{', '.join(twice)} named twice")
+    shapes = tuple(inputs) if inputs else None
+    return _measure_all([(v, batch, shapes) for v in variants], params, dtype)
+
+
+def refresh(lock: LockFile, *, params: ParamConvention | str | None = None,
+            dtype: DType | str | None = None, source: Path | str = "the lock file") -> LockFile:
+    """The lock file's own entries measured again (under other conventions if given): what
+    to write when a change of cost is meant. An entry that no longer builds is a
+    LockfileError naming `source` and the entry."""
+    requests = [(e.variant, e.batch, e.inputs) for e in lock.entries.values()]
+    return _measure_all(requests, params or lock.params, dtype or lock.dtype, source)
+
+
+def _measure_all(requests: Sequence[tuple[Variant, int, tuple[Input, ...] | None]],
+                 params: ParamConvention | str, dtype: DType | str,
+                 source: Path | str | None = None) -> LockFile:
+    convention, element = parse_convention(params), parse_dtype(dtype)
+    entries = {}
+    for variant, batch, inputs in requests:
+        try:
+            row = measure(variant, params=convention, dtype=element, batch=batch,
+                          inputs=inputs)
+        except CostlabError as exc:
+            if source is None:
+                raise
+            raise LockfileError(f"{source}: entry {variant.name!r}: {exc}") from None
+        entries[variant.name] = entry_of(row, batch, inputs)
+    return LockFile(entries, convention, element)
+
+
+def dump_lock(lock: LockFile) -> str:
+    """JSON with sorted keys, two-space indents and a final newline: byte-identical for the
+    same models and code."""
+    data = {
+        "format": LOCK_FORMAT,
+        "costlab_version": lock.version,
+        "conventions": {"params": str(lock.params), "dtype": str(lock.dtype),
+                        "macs": CONVENTIONS["macs"], "flops": CONVENTIONS["flops"],
+                        "memory": _MEMORY},
+        "entries": {name: {
+            "model": e.model, "settings": dict(e.settings), "batch": e.batch,
+            "inputs": [str(as_input(s)) for s in e.inputs] if e.inputs else None,
+            "config": dict(e.config), "input_shapes": [_shape(s) for s in e.input_shapes],
+            "metrics": dict(e.metrics), "where": dict(e.where),
+            "stages": {path: dict(figures) for path, figures in e.stages.items()},
+        } for name, e in lock.entries.items()},
+    }
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_lock(lock: LockFile, path: Path | str) -> None:
+    try:
+        Path(path).write_text(dump_lock(lock), encoding="utf-8")
+    except OSError as exc:
+        raise LockfileError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def load_lock(path: Path | str | os.PathLike[str]) -> LockFile:
+    """Reads a lock file back; LockfileError (one line, naming the file) when it is missing,
+    not JSON or not in the shape dump_lock writes."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LockfileError(f"cannot read lock file {path}: {exc.strerror} (write one with "
+                            "costlab snapshot MODEL... -o FILE)") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LockfileError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column "
+                            f"{exc.colno}); regenerate it with costlab snapshot") from None
+    try:
+        return _parse(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise LockfileError(f"{path}: not a costlab lock file: {_describe(exc)}; regenerate "
+                            "it with costlab snapshot") from None
+    except CostlabError as exc:
+        raise LockfileError(f"{path}: {exc}") from None
+
+
+def _describe(exc: Exception) -> str:
+    return f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _parse(data: Any) -> LockFile:
+    _require(isinstance(data, dict), "the top level is not an object")
+    _require(data["format"] == LOCK_FORMAT,
+             f"format {data['format']!r}; this costlab reads format {LOCK_FORMAT}")
+    conventions, entries = data["conventions"], data["entries"]
+    _require(isinstance(entries, dict), "'entries' is not an object")
+    parsed = {name: _parse_entry(name, raw) for name, raw in entries.items()}
+    return LockFile(parsed, parse_convention(conventions["params"]),
+                    parse_dtype(conventions["dtype"]), str(data["costlab_version"]))
+
+
+def _parse_entry(name: str, raw: Any) -> LockEntry:
+    where = f"entry {name!r}"
+    _require(isinstance(raw, dict), f"{where} is not an object")
+    missing = [key for key in ("model", "settings", "batch", "metrics", "stages")
+               if key not in raw]
+    _require(not missing, f"{where}: missing key {', '.join(map(repr, missing))}")
+    metrics, stages = raw["metrics"], raw["stages"]
+    _require(isinstance(metrics, dict) and all(_is_int(v) for v in metrics.values()),
+             f"{where}: 'metrics' must map names to integers")
+    _require(isinstance(stages, dict) and all(
+        isinstance(f, dict) and all(_is_int(v) for v in f.values()) for f in stages.values()),
+        f"{where}: 'stages' must map blocks to integer MACs and params")
+    _require(isinstance(raw["model"], str) and isinstance(raw["settings"], dict)
+             and _is_int(raw["batch"]), f"{where}: bad 'model', 'settings' or 'batch'")
+    inputs = raw.get("inputs")
+    return LockEntry(name, raw["model"], raw["settings"], raw["batch"],
+                     tuple(parse_input(s) for s in inputs) if inputs else None,
+                     dict(raw.get("config", {})),
+                     tuple(parse_shape(s) for s in raw.get("input_shapes", [])),
+                     metrics, {k: str(v) for k, v in raw.get("where", {}).items()}, stages)
+
+
+def _shape(shape: Shape) -> str:
+    return "x".join(map(str, shape))   # as --input takes it: 1x3x224x224
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

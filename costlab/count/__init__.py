@@ -1,0 +1,2 @@
+"""The counting engine: cost rules applied to traced ops, folded into layer rows and
+totals, and parameters under the named conventions."""

@@ -1,0 +1,35 @@
+"""Convolution: standard, grouped, depthwise and transposed, at any dimensionality."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from costlab.count.rules.registry import OpClass, OpCost, cost_rule
+from costlab.trace.recorder import OpEvent
+
+__all__ = ["convolution_cost"]
+
+aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
+
+
+@cost_rule(aten.convolution.default, aten._convolution.default)
+def convolution_cost(event: OpEvent) -> OpCost:
+    """MACs = output elements x (C_in / groups) x prod(kernel); transposed convolution:
+    input elements x (C_out / groups) x prod(kernel). Padding positions are counted (as every
+    reference count does); the bias add is one element-wise op per output element, not a MAC.
+    A conv with groups = C_in > 1 is classed as depthwise.
+    """
+    x, weight = event.arg("input"), event.arg("weight")
+    groups = int(event.arg("groups", 1))
+    transposed = bool(event.arg("transposed", False))
+    kernel = math.prod(weight.shape[2:])
+    out = event.outputs[0]
+    if transposed:  # weight: C_in x (C_out / groups) x k...
+        macs = x.numel * weight.shape[1] * kernel
+    else:           # weight: C_out x (C_in / groups) x k...
+        macs = out.numel * weight.shape[1] * kernel
+    depthwise = groups > 1 and groups == x.shape[1]
+    bias = out.numel if event.arg("bias") is not None else 0
+    return OpCost(OpClass.DEPTHWISE if depthwise else OpClass.CONV, macs=macs, elementwise=bias)

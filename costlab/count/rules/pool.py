@@ -1,0 +1,46 @@
+"""Pooling and reductions: one op (a compare or an add) per input element in each window."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from costlab.count.rules.registry import OpClass, OpCost, cost_rule
+from costlab.trace.recorder import OpEvent
+
+__all__ = ["window_pool_cost", "reduction_cost", "adaptive_pool_cost"]
+
+aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
+
+
+def _pair(value: int | list[int] | tuple[int, ...], dims: int) -> list[int]:
+    values = list(value) if isinstance(value, list | tuple) else [int(value)]
+    return values * dims if len(values) == 1 else values
+
+
+@cost_rule(aten.max_pool2d_with_indices.default, aten.avg_pool2d.default,
+           aten.max_pool3d_with_indices.default, aten.avg_pool3d.default,
+           aten.max_pool1d.default, aten.avg_pool1d.default, aten.max_pool2d.default)
+def window_pool_cost(event: OpEvent) -> OpCost:
+    """Output elements x window size (k_h x k_w): one compare or add per window element.
+    Padding positions are counted; the average's final divide is left out."""
+    out = event.outputs[0]
+    dims = len(out.shape) - 2 if len(out.shape) > 2 else 1
+    window = math.prod(_pair(event.arg("kernel_size"), dims))
+    return OpCost(OpClass.POOLING, elementwise=out.numel * window)
+
+
+@cost_rule(aten.mean.dim, aten.mean.default, aten.sum.dim_IntList, aten.sum.default,
+           aten.amax.default, aten.max.dim)
+def reduction_cost(event: OpEvent) -> OpCost:
+    """One add (or compare) per input element (global average pooling is mean over H, W)."""
+    return OpCost(OpClass.POOLING, elementwise=event.inputs[0].numel)
+
+
+@cost_rule(aten._adaptive_avg_pool2d.default, aten.adaptive_max_pool2d.default,
+           aten._adaptive_avg_pool3d.default)
+def adaptive_pool_cost(event: OpEvent) -> OpCost:
+    """Adaptive pooling reads every input element at least once: one op per input element
+    (overlapping windows, when the size does not divide, are not counted twice)."""
+    return OpCost(OpClass.POOLING, elementwise=event.inputs[0].numel)

@@ -1,0 +1,1 @@
+"""The source papers' tables, formulas and figures, rebuilt by `costlab reproduce`."""

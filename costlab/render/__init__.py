@@ -1,0 +1,1 @@
+"""Output: the only place numbers become strings."""

@@ -1,0 +1,58 @@
+"""Find specs by name: the directories searched, the names found, aliases. No torch here, so
+`costlab list` starts at once."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+from costlab.errors import ModelLoadError
+from costlab.spec.schema import ArchSpec, load_spec
+
+__all__ = ["spec_dirs", "find_specs", "load_named_spec"]
+
+
+def spec_dirs() -> list[Path]:
+    """Where spec names are looked up: $COSTLAB_SPECS, ./specs, then the bundled specs/."""
+    dirs = [Path(p) for p in os.environ.get("COSTLAB_SPECS", "").split(os.pathsep) if p]
+    dirs += [Path.cwd() / "specs", Path(__file__).resolve().parent.parent / "specs"]
+    unique: list[Path] = []
+    for directory in dirs:
+        if directory.is_dir() and directory.resolve() not in [u.resolve() for u in unique]:
+            unique.append(directory)
+    return unique
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def find_specs() -> dict[str, Path]:
+    """Spec name -> file, first directory winning; names are the files' stems."""
+    found: dict[str, Path] = {}
+    for directory in spec_dirs():
+        for path in sorted(directory.glob("*.yaml")):
+            found.setdefault(path.stem, path)
+    return dict(sorted(found.items()))
+
+
+def load_named_spec(name: str) -> ArchSpec:
+    """Loads a spec by name or alias (`mobilenet_v2` finds mobilenetv2) or by file path."""
+    if name.endswith((".yaml", ".yml")) or os.sep in name:
+        if not Path(name).is_file():
+            raise ModelLoadError(f"no spec file {name!r}")
+        return load_spec(name)
+    specs = find_specs()
+    wanted = _normalize(name)
+    for stem, path in specs.items():
+        if _normalize(stem) == wanted:
+            return load_spec(path)
+    for path in specs.values():
+        spec = load_spec(path)
+        if wanted in {_normalize(a) for a in spec.aliases}:
+            return spec
+    close = difflib.get_close_matches(name, list(specs), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else \
+        f"; known specs: {', '.join(specs) or 'none'} (or give a file or package.module:callable)"
+    raise ModelLoadError(f"unknown model {name!r}{hint}")

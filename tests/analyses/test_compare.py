@@ -1,0 +1,160 @@
+"""`costlab compare`: models side by side, ratios against the first, stages lined up."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+import costlab
+from costlab.analyses.compare import METRICS, compare, line_up_stages
+from costlab.api import memory
+from costlab.errors import OptionError
+from costlab.spec.variants import parse_variant
+
+
+def _ratio(value: int, base: int) -> str:
+    return f"{value / base:.2f}x"
+
+
+def test_three_architectures_with_ratios_against_the_first(run_cli):
+    result = run_cli("compare", "mobilenetv1", "mobilenetv2", "shufflenetv1")
+    assert result.exit_code == 0
+    out = result.stdout
+    totals = {name: costlab.analyze(name).totals
+              for name in ("mobilenetv1", "mobilenetv2", "shufflenetv1")}
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split() and line.split()[0] in totals}
+    v1 = totals["mobilenetv1"]
+    assert rows["mobilenetv1"][1:3] == ["568.74M", "1.00x"]
+    for name in ("mobilenetv2", "shufflenetv1"):
+        assert rows[name][2] == _ratio(totals[name]["macs"], v1["macs"])
+        assert rows[name][5] == _ratio(totals[name]["params"], v1["params"])
+    assert "ratios against mobilenetv1" in out and "memory at fp32" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_width_sweep_labels_rows_by_the_parameter_that_varies(run_cli):
+    widths = ("0.35", "0.75", "1.4")
+    result = run_cli("compare", *(f"mobilenetv2:alpha={a}" for a in widths))
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "mobilenetv2 at resolution=224, num_classes=1000, rounding=make_divisible"
+    base = costlab.analyze("mobilenetv2", alpha=0.35).totals["macs"]
+    for alpha in widths:
+        row = next(line.split() for line in lines if line.startswith(f"alpha={alpha} "))
+        assert row[2] == _ratio(costlab.analyze("mobilenetv2", alpha=float(alpha)).totals["macs"],
+                                base)
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_json_carries_exact_values_ratios_and_differences(run_cli):
+    result = run_cli("compare", "mobilenetv2", "mobilenetv2:alpha=0.5", "--dtype", "fp16",
+                     "--params", "weights", "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["baseline"] == "mobilenetv2"
+    assert data["conventions"] == {"params": "weights", "dtype": "fp16"}
+    assert set(data["metrics"]) == {m.key for m in METRICS}
+    full, half = data["models"]
+    for row, alpha in ((full, 1.0), (half, 0.5)):
+        analysis, mem = memory("mobilenetv2", alpha=alpha, dtype="fp16")
+        weights = costlab.analyze("mobilenetv2", alpha=alpha, params="weights").totals
+        assert row["metrics"]["macs"] == analysis.totals["macs"]
+        assert row["metrics"]["flops"] == 2 * analysis.totals["macs"]
+        assert row["metrics"]["params"] == weights["params"]
+        assert row["metrics"]["peak_bytes"] == mem.peak.bytes
+        assert row["metrics"]["largest_tensor_bytes"] == mem.largest.bytes
+    assert half["ratios"]["macs"] == half["metrics"]["macs"] / full["metrics"]["macs"]
+    assert half["differences"]["params"] == half["metrics"]["params"] - full["metrics"]["params"]
+    assert full["ratios"] == {m.key: 1.0 for m in METRICS}
+
+
+def test_every_metric_is_a_column_in_markdown_and_csv(run_cli):
+    markdown = run_cli("compare", "lenet5", "alexnet", "--format", "markdown").stdout
+    header = next(line for line in markdown.splitlines() if line.startswith("| model"))
+    assert [cell.strip() for cell in header.strip("|").split("|")] == ["model"] + [
+        part for m in METRICS for part in (m.label, "ratio")]
+    table = list(csv.DictReader(io.StringIO(run_cli("compare", "lenet5", "alexnet",
+                                                    "--format", "csv").stdout)))
+    assert [row["model"] for row in table] == ["lenet5", "alexnet"]
+    assert int(table[1]["macs"]) == costlab.analyze("alexnet").totals["macs"]
+    assert float(table[0]["params_ratio"]) == 1.0
+
+
+def test_shared_settings_apply_to_every_model_and_inline_ones_win(run_cli):
+    data = json.loads(run_cli("compare", "mobilenetv2", "mobilenetv2:resolution=128",
+                              "--set", "resolution=160", "--alpha", "0.75",
+                              "--format", "json").stdout)
+    configs = [(m["config"]["alpha"], m["config"]["resolution"]) for m in data["models"]]
+    assert configs == [(0.75, 160), (0.75, 128)]
+    # inline settings first, then the shared ones in option order
+    assert [m["name"] for m in data["models"]] == [
+        "mobilenetv2:alpha=0.75,resolution=160", "mobilenetv2:resolution=128,alpha=0.75"]
+
+
+def test_sort_orders_rows_but_keeps_the_baseline():
+    result = compare([parse_variant(v) for v in ("vgg16", "lenet5", "mobilenetv2")], sort="macs")
+    assert [row.name for row in result.rows] == ["lenet5", "mobilenetv2", "vgg16"]
+    assert result.baseline.name == "vgg16"
+    assert result.ratio(result.rows[0], "macs") == result.rows[0].values["macs"] / \
+        costlab.analyze("vgg16").totals["macs"]
+    with pytest.raises(OptionError, match="cannot sort by 'speed'"):
+        compare([parse_variant("lenet5")], sort="speed")
+
+
+def test_per_stage_lines_up_one_family(run_cli):
+    result = run_cli("compare", "mobilenetv2", "mobilenetv2:alpha=0.5", "--per-stage",
+                     "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["models"] == {"1": "mobilenetv2", "2": "mobilenetv2:alpha=0.5"}
+    for alpha, index in ((1.0, 1), (0.5, 2)):
+        blocks = costlab.analyze("mobilenetv2", alpha=alpha, depth=1).cost.layers
+        assert [s["stage"] for s in data["stages"]] == [b.path for b in blocks]
+        assert [s[f"macs [{index}]"] for s in data["stages"]] == [b.macs for b in blocks]
+        assert [s[f"params [{index}]"] for s in data["stages"]] == [b.params for b in blocks]
+    table = run_cli("compare", "mobilenetv2", "mobilenetv2:alpha=0.5", "--per-stage").stdout
+    assert "[2] mobilenetv2:alpha=0.5" in table
+    assert max(len(line) for line in table.splitlines()) <= 100
+
+
+def test_per_stage_refuses_other_families(run_cli):
+    result = run_cli("compare", "mobilenetv1", "mobilenetv2", "--per-stage")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "costlab: error: cannot line up the stages of mobilenetv1 and mobilenetv2: stage 2 is "
+        "dwsep1 in one and bottleneck1 in the other; --per-stage compares variants of one "
+        "family")
+    rows = compare([parse_variant("lenet5"), parse_variant("lenet5")]).rows
+    assert len(line_up_stages(rows)) == len(rows[0].stages)
+
+
+def test_import_paths_compare_too(run_cli):
+    result = run_cli("compare", "torch.nn:Linear:in_features=512,out_features=10",
+                     "torch.nn:Linear:in_features=512,out_features=100", "--input", "8x512",
+                     "--format", "json")
+    small, large = json.loads(result.stdout)["models"]
+    assert small["metrics"]["macs"] == 8 * 512 * 10
+    assert large["ratios"]["macs"] == 10.0
+
+
+def test_output_is_deterministic(run_cli, tmp_path):
+    target = tmp_path / "out.md"
+    args = ["compare", "mobilenetv2", "shufflenetv1", "--format", "markdown"]
+    assert run_cli(*args, "-o", str(target)).exit_code == 0
+    assert target.read_text() == run_cli(*args).stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["compare", "mobilenetv2:alpha=9"], "alpha=9.0 is above its maximum"),
+    (["compare", "mobilenetv9"], "unknown model 'mobilenetv9'"),
+    (["compare", "mobilenetv2", "--sort", "speed"], "Invalid value for '--sort'"),
+    (["compare", "mobilenetv2:=1"], "bad setting '=1'"),
+    (["compare"], "Missing argument"),
+])
+def test_compare_mistakes_are_one_line(run_cli, args, words):
+    result = run_cli(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and words in result.stderr

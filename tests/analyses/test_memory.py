@@ -1,0 +1,121 @@
+"""Memory analyses on small graphs, against values worked out by hand (in elements)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from costlab.analyses.memory import (
+    block_bound,
+    feature_maps,
+    largest_per_resolution,
+    largest_tensor,
+    naive_bytes,
+    parse_dtype,
+    peak_memory,
+)
+from costlab.count.engine import count_costs
+from costlab.errors import OptionError
+from costlab.trace.recorder import trace_module
+
+
+def _chain() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.ReLU(),
+                         nn.Conv2d(8, 4, 3, padding=1, bias=False))
+
+
+class _Residual(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.r, self.b = nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3,
+                                                                                      padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.b(self.r(self.a(x)))
+
+
+class _Branches(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.p, self.q = nn.Conv2d(4, 2, 1), nn.Conv2d(4, 6, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.p(x), self.q(x)], dim=1)
+
+
+def test_chain():
+    trace = trace_module(_chain(), [(1, 3, 10, 10)])   # input 300, conv 800, relu 800, conv 400
+    # live: input 300 + conv 800 = 1100; input freed -> 800; + relu 800 = 1600 (peak);
+    # conv freed -> 800; + conv 400 = 1200.
+    peak = peak_memory(trace, "fp32")
+    assert peak.bytes == 1600 * 4 and peak.module == "1"
+    assert naive_bytes(trace, "fp32") == (800 + 800 + 400) * 4
+    assert block_bound(trace, "fp16").bytes == (800 + 800) * 2       # relu: in + out
+    [row] = largest_per_resolution(trace, "all", "fp16")
+    assert (row.height, row.channels, row.elements, row.bytes, row.tensor) == (10, 8, 800, 1600,
+                                                                               "0")
+
+
+def test_residual_block_keeps_its_input_alive():
+    trace = trace_module(_Residual(), [(1, 4, 8, 8)])  # every tensor 256 elements
+    # x stays live until the add: x + a + r = 768 at r; then a freed, b made: 768; add: 768.
+    peak = peak_memory(trace, "fp32")
+    assert peak.bytes == 3 * 256 * 4 and peak.module == "r"
+    assert naive_bytes(trace, "int8") == 4 * 256                       # a, r, b, add
+
+
+def test_branch_and_concat():
+    trace = trace_module(_Branches(), [(1, 4, 8, 8)])  # x 256, p 128, q 384, cat 512
+    # x + p = 384; + q = 768, x freed -> 512; + cat = 1024 (peak, in the root's forward).
+    peak = peak_memory(trace, "fp16")
+    assert peak.bytes == 1024 * 2 and peak.module == "<root>"
+    [row] = largest_per_resolution(trace, "all", "fp32")
+    assert (row.channels, row.elements, row.tensor) == (8, 512, "<root>")
+    blocks = largest_per_resolution(trace, "blocks", "fp32")
+    assert [(r.channels, r.tensor) for r in blocks] == [(6, "q")]   # p, q are the blocks
+
+
+def test_weights_seen_through_a_view_are_not_activations():
+    # nn.Linear runs aten.t on its weight (a 3x4 view of a parameter) before addmm.
+    trace = trace_module(nn.Linear(4, 3), [(2, 4)])    # input 8 elements, output 6
+    assert naive_bytes(trace, "fp32") == 6 * 4
+    assert peak_memory(trace, "fp32").bytes == (8 + 6) * 4   # input and output, no weight
+
+
+def test_largest_tensor_whatever_the_layout():
+    # tokens: 2 x 5 x 8 -> linear: 2 x 5 x 32 = 320 elements -> relu (as large) -> 2 x 5 x 4
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4))
+    trace = trace_module(model, [(2, 5, 8)])
+    big = largest_tensor(trace, "fp16")
+    assert (big.elements, big.bytes, big.tensor) == (2 * 5 * 32, 2 * 5 * 32 * 2, "0")
+    chain = largest_tensor(trace_module(_chain(), [(1, 3, 10, 10)]), "fp32")
+    assert (chain.shape, chain.bytes, chain.tensor) == ((1, 8, 10, 10), 800 * 4, "0")
+
+
+def test_views_on_mobilenetv2_table3():
+    import costlab
+    trace = costlab.analyze("mobilenetv2").trace
+    at = lambda view: {(r.height, r.channels) for r in largest_per_resolution(trace, view,  # noqa
+                                                                              "fp16")}
+    # bottleneck outputs: 16 @ 112 (16 x 112 x 112 x 2 bytes = 401,408: the paper's 400K)
+    assert (112, 16) in at("bottlenecks") and (7, 320) in at("bottlenecks")
+    # crossing block boundaries also means the stem's 32-channel output, read by bottleneck1
+    assert (112, 32) in at("blocks")
+    # every tensor: the 96-channel expansion inside bottleneck2.0 at 112 x 112
+    assert (112, 96) in at("all")
+    rows = largest_per_resolution(trace, "bottlenecks", "fp16")
+    assert max(r.bytes for r in rows) == 16 * 112 * 112 * 2
+
+
+def test_feature_maps_table_a1_figure():
+    cost = count_costs(trace_module(_chain(), [(1, 3, 10, 10)]))
+    first = feature_maps(cost, "fp16")[0]
+    assert (first.input_elements, first.output_elements) == (300, 800)
+    assert first.a1_elements == (3 + 8) * 10 * 10                     # (N_in + N_out) x H x W
+    assert first.output_bytes == 1600
+
+
+def test_bad_dtype():
+    with pytest.raises(OptionError, match="unknown dtype 'fp8'; one of fp32, fp16, bf16, int8"):
+        parse_dtype("fp8")

@@ -1,0 +1,61 @@
+"""Counting: rows sum to totals, depth aggregation, unsupported ops, strict mode."""
+
+from __future__ import annotations
+
+import pytest
+from torch import nn
+
+from costlab.blocks.build import build_model
+from costlab.count.engine import aggregate, count_costs
+from costlab.errors import UnsupportedOpsError
+from costlab.spec.catalog import load_named_spec
+from costlab.spec.schema import resolve_params
+from costlab.trace.recorder import trace_module
+
+
+@pytest.fixture(scope="module")
+def v2_trace():
+    spec = load_named_spec("mobilenetv2")
+    built = build_model(spec, resolve_params(spec, {}))
+    return trace_module(built.module, [built.input_shape])
+
+
+def test_rows_sum_to_totals(v2_trace):
+    cost = count_costs(v2_trace)
+    assert sum(r.macs for r in cost.layers) == cost.totals.macs
+    assert sum(r.params for r in cost.layers) == cost.totals.params
+    assert sum(r.elementwise for r in cost.layers) == cost.totals.elementwise
+    assert sum(m for m, _ in cost.by_class.values()) == cost.totals.macs
+    assert sum(e for _, e in cost.by_class.values()) == cost.totals.elementwise
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])
+def test_aggregation_keeps_totals(v2_trace, depth):
+    cost = count_costs(v2_trace)
+    rows = aggregate(cost, v2_trace, depth).layers
+    assert sum(r.macs for r in rows) == cost.totals.macs
+    assert sum(r.params for r in rows) == cost.totals.params
+    assert all(r.path.count(".") < depth or not r.path for r in rows if depth)
+
+
+def test_depth_one_rows_are_the_spec_rows(v2_trace):
+    rows = aggregate(count_costs(v2_trace), v2_trace, 1).layers
+    assert [r.path for r in rows][:3] == ["conv1", "bottleneck1", "bottleneck2"]
+    stage = next(r for r in rows if r.path == "bottleneck2")   # t=6 c=24 n=2 s=2 on 112^2 x 16
+    assert stage.input_shape == (1, 16, 112, 112) and stage.output_shape == (1, 24, 56, 56)
+
+
+def test_residual_add_is_its_own_row(v2_trace):
+    rows = {r.path: r for r in count_costs(v2_trace).layers}
+    add = rows["bottleneck2.1"]          # the block's own op: x + project(x), 24 x 56 x 56
+    assert add.kind == "InvertedResidual" and add.macs == 0
+    assert add.elementwise == 24 * 56 * 56
+
+
+def test_unsupported_ops_are_listed_and_strict_fails():
+    model = nn.Bilinear(4, 4, 2)
+    cost = count_costs(trace_module(model, [(3, 4), (3, 4)]))
+    assert cost.unsupported == {"aten._trilinear.default": 1}
+    with pytest.raises(UnsupportedOpsError, match=r"aten._trilinear.default x1 \(first in "
+                                                  r"'<root>'\)"):
+        count_costs(trace_module(model, [(3, 4), (3, 4)]), strict=True)

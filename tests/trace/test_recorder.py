@@ -1,0 +1,108 @@
+"""The tracer: ops with module paths, tensor identities, and no trace left on the model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.ops import aten
+
+from costlab.errors import TraceError
+from costlab.trace.inputs import InputSpec, as_input
+from costlab.trace.meta import FAST_META, run_op
+from costlab.trace.recorder import trace_module
+
+
+def _small() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU6(inplace=True),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
+
+
+def test_ops_carry_module_paths_and_attributes():
+    trace = trace_module(_small(), [(1, 3, 16, 16)])
+    conv = next(e for e in trace.events if e.op is aten.convolution.default)
+    assert conv.module == "0" and conv.module_type == "Conv2d"
+    assert conv.arg("input").shape == (1, 3, 16, 16)
+    assert conv.arg("weight").kind == "param"
+    assert list(conv.arg("stride")) == [1, 1] and conv.arg("groups") == 1
+    assert conv.outputs[0].shape == (1, 8, 14, 14)
+    assert [e.module for e in trace.events if e.op is aten.addmm.default] == ["5"]
+
+
+def test_in_place_ops_and_views_keep_identity():
+    trace = trace_module(_small(), [(1, 3, 16, 16)])
+    relu = next(e for e in trace.events if e.op is aten.hardtanh_.default)
+    assert relu.outputs[0].tid == relu.inputs[0].tid          # in place: the same tensor
+    view = next(e for e in trace.events if e.op is aten.view.default)
+    assert view.outputs[0].tid != view.inputs[0].tid          # a new tensor object...
+    assert view.outputs[0].storage == view.inputs[0].storage  # ...over the same storage
+
+
+def test_module_calls_record_inputs_and_outputs():
+    trace = trace_module(_small(), [(2, 3, 16, 16)])
+    calls = {c.path: c for c in trace.calls}
+    assert calls[""].inputs[0].shape == (2, 3, 16, 16)
+    assert calls[""].outputs[0].shape == (2, 10)
+    assert calls["3"].outputs[0].shape == (2, 8, 1, 1)
+    assert calls["1"].inputs[0].tid == calls["0"].outputs[0].tid
+
+
+def test_model_is_left_untouched_even_on_error():
+    model = _small().train()
+    model[1].eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(TraceError, match=r"module '0' \(Conv2d\)"):
+        trace_module(model, [(1, 4, 16, 16)])   # 4 channels into a 3-channel conv
+    trace_module(model, [(1, 3, 16, 16)])
+    assert model.training and not model[1].training and model[0].training
+    after = model.state_dict()
+    assert list(after) == list(before)
+    assert all(torch.equal(after[k], before[k]) for k in before)
+    assert all(p.device.type == "cpu" for p in model.parameters())
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+    assert not nn.modules.module._global_forward_hooks
+    assert not nn.modules.module._global_forward_pre_hooks
+
+
+def test_repeated_traces_are_identical():
+    model = _small()
+    first, second = (trace_module(model, [(1, 3, 16, 16)]) for _ in range(2))
+    assert [(e.name, e.module, [t.shape for t in e.outputs]) for e in first.events] == \
+           [(e.name, e.module, [t.shape for t in e.outputs]) for e in second.events]
+
+
+def test_real_weights_are_not_copied():
+    # 64M float32 weights: a copy would need 256 MB; meta stand-ins need none.
+    model = nn.Linear(8192, 8192, bias=False)
+    trace = trace_module(model, [(1, 8192)])
+    assert trace.params["weight"].shape == (8192, 8192)
+    assert model.weight.device.type == "cpu"
+
+
+@pytest.mark.parametrize("op", sorted(FAST_META, key=str), ids=str)
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_fast_meta_outputs_equal_the_meta_kernel(op, layout):
+    x = torch.empty(2, 8, 5, 5, device="meta").to(memory_format=layout)
+    c = torch.empty(8, device="meta")
+    args = (x, c, c, c, c, False, 0.1, 1e-5) if "batch_norm" in str(op) else (x,)
+    if "no_training" in str(op):
+        args = (x, c, c, c, c, 0.1, 1e-5)
+    expected, got = op(*args), run_op(op, args, {})
+
+    def flat(o):
+        return o if isinstance(o, tuple) else (o,)
+
+    assert len(flat(expected)) == len(flat(got))
+    for e, g in zip(flat(expected), flat(got), strict=True):
+        assert (e.shape, e.stride(), e.dtype) == (g.shape, g.stride(), g.dtype)
+    if str(op).endswith("_.default"):
+        assert got is x
+
+
+def test_input_specs_carry_their_element_type():
+    ids = InputSpec((2, 5), torch.int64)
+    assert str(ids) == "2x5:int64" and str(as_input((1, 3, 8, 8))) == "1x3x8x8"
+    assert as_input(torch.zeros(2, 5, dtype=torch.int32)) == InputSpec((2, 5), torch.int32)
+    assert ids.tensor("cpu").dtype == torch.int64 and ids.tensor().is_meta
+    trace = trace_module(nn.Embedding(10, 4), [ids])       # float32 ids would fail here
+    assert trace.outputs[0].shape == (2, 5, 4)
