@@ -28,7 +28,7 @@ from costlab.analyses.memory import analyze_memory
 from costlab.analyses.published import compare_reported
 from costlab.count.engine import count_costs
 from costlab.models.resolve import resolve_model
-from costlab.render.report import render
+from costlab.render import write
 from costlab.trace.recorder import trace_module
 
 MEMORY_STEP = "memory analyses (analyze_memory)"
@@ -68,7 +68,7 @@ def _time_steps(model: str, repeats: int) -> dict[str, float]:
             step(state)
             times.setdefault(name, []).append(time.perf_counter() - start)
         start = time.perf_counter()
-        render(analysis, "table")
+        write(analysis.document(), "table")
         times.setdefault("render the table", []).append(time.perf_counter() - start)
     return {name: statistics.median(values[1:]) for name, values in times.items()}
 

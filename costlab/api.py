@@ -9,33 +9,15 @@ from typing import Any
 
 from torch import nn
 
-from costlab.analyses.analysis import Analysis, analyze_target
+from costlab.analyses.analysis import Analysis, analyze, analyze_target
 from costlab.analyses.measure import measure_peak
 from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.training import training_memory
-from costlab.count.params import ParamConvention
 from costlab.models.resolve import resolve_model
 from costlab.spec.schema import ArchSpec
 from costlab.trace.inputs import Input
 
 __all__ = ["Analysis", "analyze", "memory"]
-
-
-def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
-            resolution: int | None = None, num_classes: int | None = None, batch: int = 1,
-            inputs: Sequence[Input] | None = None,
-            params: ParamConvention | str = ParamConvention.TORCH, depth: int | None = None,
-            strict: bool = False, settings: Mapping[str, Any] | None = None) -> Analysis:
-    """Builds (or imports), traces and counts a model.
-
-    `model` is a spec name, a spec file, `package.module:callable`, an ArchSpec or any
-    nn.Module; `settings` passes further spec parameters (or the callable's keyword arguments);
-    `inputs` are shapes (float32), InputSpecs or example tensors (their shape and dtype).
-    """
-    merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
-              **(settings or {})}
-    target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
-    return analyze_target(target, params=params, depth=depth, strict=strict)
 
 
 def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,

@@ -4,18 +4,22 @@ without torch or pandas, so that `costlab --help` and `costlab list` start at on
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
-__all__ = ["Format", "DType", "View", "ParamConvention", "Optimizer", "METRIC_KEYS", "SORT_KEYS"]
+from costlab.errors import OptionError
+
+__all__ = ["DType", "View", "ParamConvention", "Optimizer", "parse_choice"]
+
+E = TypeVar("E", bound=StrEnum)
 
 
-class Format(StrEnum):
-    """How a report is written."""
-
-    TABLE = "table"
-    MARKDOWN = "markdown"
-    CSV = "csv"
-    JSON = "json"
-    LATEX = "latex"
+def parse_choice(kind: type[E], value: str, what: str) -> E:
+    """`kind(value)`, or an OptionError naming `what` and every allowed value."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise OptionError(f"unknown {what} {value!r}; one of "
+                          f"{', '.join(c.value for c in kind)}") from None
 
 
 class DType(StrEnum):
@@ -25,6 +29,11 @@ class DType(StrEnum):
     FP16 = "fp16"
     BF16 = "bf16"
     INT8 = "int8"
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}[self.value]
 
 
 class View(StrEnum):
@@ -42,12 +51,6 @@ class ParamConvention(StrEnum):
     WEIGHTS = "weights"  # conv/linear weights and biases; batch norm left out (MobileNet papers)
     FOLDED = "folded"    # batch norm folded into the preceding conv/linear (the deployed model)
     KERAS = "keras"      # torch + batch norm's running mean and variance (Keras "params")
-
-
-# The columns of compare, snapshot, check and budgets; costlab.compare.METRICS defines each
-# one (and checks that it defines exactly these).
-METRIC_KEYS = ("macs", "flops", "params", "peak_bytes", "largest_tensor_bytes")
-SORT_KEYS = ("name", *METRIC_KEYS)
 
 
 class Optimizer(StrEnum):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from costlab.choices import SORT_KEYS, DType, Format, Optimizer, ParamConvention, View
+from costlab.analyses.metrics import sort_keys
+from costlab.choices import DType, Optimizer, ParamConvention, View
 from costlab.errors import CostlabError, OptionError
+from costlab.render import formats, write
 
 if TYPE_CHECKING:
     from costlab.spec.variants import Variant
@@ -57,7 +60,24 @@ def cli() -> None:
     """Exact, layer-by-layer cost of neural-network architectures."""
 
 
-_FORMATS = click.Choice([f.value for f in Format])
+class _LiveChoice(click.Choice[str]):
+    """A choice read when the option is parsed, so a format or metric registered after import
+    (a plugin, a test) is offered too."""
+
+    def __init__(self, source: Callable[[], Sequence[str]]) -> None:
+        self._source = source
+        super().__init__(source())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._source())
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        pass   # click's __init__ assigns the first reading; later ones come from the source
+
+
+_FORMATS = _LiveChoice(formats)
 _DTYPES = click.Choice([d.value for d in DType])
 _CONVENTIONS = click.Choice([c.value for c in ParamConvention])
 
@@ -101,7 +121,6 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
     package.module:callable; settings may follow inline: mobilenetv2:alpha=0.5)."""
     from costlab.api import analyze
-    from costlab.render.report import render
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
     variant = parse_variant(model, _settings(sets))
@@ -109,7 +128,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
                        num_classes=num_classes, batch=batch,
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
                        depth=depth, strict=strict, settings=variant.settings)
-    _write(render(analysis, fmt), output)
+    _write(write(analysis.document(), fmt), output)
 
 
 @cli.command()
@@ -130,8 +149,8 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
            output: str | None) -> None:
     """Feature-map memory of MODEL (settings may follow inline: mobilenetv2:alpha=0.5):
     largest tensor per resolution, peak, training."""
+    from costlab.analyses.memory_document import memory_document
     from costlab.api import memory as memory_analysis
-    from costlab.render.memory import render_memory
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
     variant = parse_variant(model, _settings(sets))
@@ -139,7 +158,7 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
         variant.model, dtype=dtype, view=view, training=training, optimizer=optimizer,
         measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
         batch=batch, inputs=[parse_input(s) for s in inputs] or None, settings=variant.settings)
-    _write(render_memory(analysis, mem, fmt), output)
+    _write(write(memory_document(analysis, mem, analysis.full_cost), fmt), output)
 
 
 def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | None,
@@ -158,7 +177,10 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
               help="Parameter counting convention.")
 @click.option("--dtype", type=_DTYPES, default="fp32", show_default=True,
               help="Activation element type for the memory columns.")
-@click.option("--sort", type=click.Choice(SORT_KEYS),
+@click.option("--metrics", "metric_keys", metavar="KEY,...",
+              help="Metrics to compare (catalog keys, comma-separated) [default: "
+                   "macs,flops,params,peak_bytes,largest_tensor_bytes].")
+@click.option("--sort", type=_LiveChoice(sort_keys),
               help="Order the rows by this column (ascending); ratios stay against the first "
                    "model named.")
 @click.option("--per-stage", is_flag=True,
@@ -166,17 +188,20 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
 @_written_options
 def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
-            convention: str, dtype: str, sort: str | None, per_stage: bool, fmt: str,
-            output: str | None) -> None:
+            convention: str, dtype: str, metric_keys: str | None, sort: str | None,
+            per_stage: bool, fmt: str, output: str | None) -> None:
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
     from costlab.analyses.compare import compare as compare_models
-    from costlab.render.compare import render_comparison, render_stages
+    from costlab.analyses.compare_document import comparison_document, stages_document
     from costlab.trace.inputs import parse_input
+    keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
     result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
                             params=convention, dtype=dtype, batch=batch,
-                            inputs=[parse_input(s) for s in inputs] or None, sort=sort)
-    _write((render_stages if per_stage else render_comparison)(result, fmt), output)
+                            inputs=[parse_input(s) for s in inputs] or None, sort=sort,
+                            metrics=keys)
+    document = stages_document(result) if per_stage else comparison_document(result)
+    _write(write(document, fmt), output)
 
 
 @cli.command()
@@ -195,9 +220,9 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
     """Write the cost of every MODEL to a lock file for costlab check; with no MODEL, measure
     the lock file's own entries again (to accept a change of cost)."""
     from costlab.ci.budgets import load_config
+    from costlab.ci.check_document import plural, shown_path
     from costlab.ci.lockfile import load_lock, refresh, write_lock
     from costlab.ci.lockfile import snapshot as take_snapshot
-    from costlab.render.check import plural, shown_path
     from costlab.trace.inputs import parse_input
     config = load_config()
     path = Path(output) if output else config.lockfile
@@ -222,22 +247,24 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
               help="Growth allowed, in percent [default: [tool.costlab] tolerance, or 0].")
 @click.option("--all", "show_all", is_flag=True,
               help="Show every metric, not only those that changed or have a budget.")
-def check(lockfile: str | None, tolerance: float | None, show_all: bool) -> int:
+@click.option("--format", "fmt", type=_FORMATS, default="markdown", show_default=True)
+def check(lockfile: str | None, tolerance: float | None, show_all: bool, fmt: str) -> int:
     """Recompute every entry of the lock file and the budgets in pyproject.toml: exit 0 when
     nothing grew past the tolerance or a budget, 1 when something did, 2 on bad input. The
     markdown table is also appended to $GITHUB_STEP_SUMMARY when that is set."""
     import os
 
     from costlab.ci.check import run_check
-    from costlab.render.check import render_check
+    from costlab.ci.check_document import check_document
     result = run_check(lockfile, tolerance_pct=tolerance)
-    text = render_check(result, show_all)
+    document = check_document(result, show_all)
+    text = write(document, fmt)
     click.echo(text, nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
             with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(text + "\n")
+                handle.write(write(document, "markdown") + "\n")
         except OSError as exc:
             click.echo(f"costlab: warning: cannot write $GITHUB_STEP_SUMMARY ({summary}): "
                        f"{exc.strerror}", err=True)

@@ -16,7 +16,7 @@ def test_analyze_spec():
     assert isinstance(result.layers, pd.DataFrame)
     assert result.layers["macs"].sum() == result.totals["macs"]
     assert result.config["alpha"] == 0.35 and result.config["resolution"] == 96
-    assert json.loads(result.to_json())["totals"] == result.totals
+    assert json.loads(result.to_json())["totals"].items() >= result.totals.items()
     assert result.to_markdown().count("|") > 100
 
 

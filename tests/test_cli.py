@@ -183,15 +183,17 @@ def test_unsupported_ops_are_reported_and_strict_fails(run_cli):
 
 def test_memory_json(run_cli):
     data = json.loads(run_cli("memory", "mobilenetv1", "--format", "json").stdout)
-    assert {"per_resolution", "peak_bytes", "naive_bytes", "bound_bytes"} <= set(data)
+    assert {"per_resolution", "activation", "layers", "published"} <= set(data)
+    assert {"peak_bytes", "naive_bytes", "bound_bytes", "peak_at"} <= set(data["activation"])
     first = data["per_resolution"][1]          # after the 224 x 224 input: 64 x 112 x 112
     assert {k: first[k] for k in ("height", "width", "channels", "elements", "bytes")} == {
         "height": 112, "width": 112, "channels": 64, "elements": 64 * 112 * 112,
         "bytes": 64 * 112 * 112 * 2}
     assert max(r["bytes"] for r in data["per_resolution"]) == 1_605_632   # the paper's 1600K
     # the first of the largest tensors, 64 x 112 x 112 at 2 bytes, in report and memory alike
-    assert data["largest_tensor"] == {"tensor": "dwsep1.pointwise.conv", "shape": [1, 64, 112, 112],
-                                      "elements": 64 * 112 * 112, "bytes": 64 * 112 * 112 * 2}
+    assert data["activation"]["largest_tensor"] == {
+        "tensor": "dwsep1.pointwise.conv", "shape": [1, 64, 112, 112],
+        "elements": 64 * 112 * 112, "bytes": 64 * 112 * 112 * 2}
     report = json.loads(run_cli("report", "mobilenetv1", "--format", "json").stdout)
     assert report["memory"]["largest_tensor"]["bytes"] == 64 * 112 * 112 * 4      # fp32
 

@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from torch import nn
 
 from costlab.analyses.memory import MemoryAnalysis, View, analyze_memory, parse_view
+from costlab.analyses.metrics import CATALOG
 from costlab.analyses.published import Comparison, compare_reported
+from costlab.analyses.report_document import LAYER_COLUMNS, config_line, layer_rows, report_document
 from costlab.count.engine import ModelCost, aggregate, count_costs
 from costlab.count.params import ParamConvention
 from costlab.errors import OptionError
-from costlab.models.resolve import Target
+from costlab.models.resolve import Target, resolve_model
+from costlab.render import Document, write
+from costlab.render.data import document_dict
 from costlab.spec.schema import ArchSpec, Scalar
-from costlab.trace.inputs import InputSpec
+from costlab.trace.inputs import Input, InputSpec
 from costlab.trace.recorder import Trace, trace_module
 
-__all__ = ["CONVENTIONS", "Analysis", "analyze_target"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-CONVENTIONS = {
-    "macs": "multiply-accumulates of convolution, linear and matmul ops: conv = output elements"
-            " x C_in/groups x k_h x k_w, linear = output elements x in_features",
-    "flops": "2 x MACs; bias adds, norms, activations, residual adds and pooling are counted "
-             "apart as element-wise ops",
-    "elementwise": "per output element: activation 1, add/mul 1, batch norm 2 (scale, shift), "
-                   "softmax 4; pooling: 1 per window element",
-}
+__all__ = ["conventions_of", "Analysis", "analyze", "analyze_target"]
+
+def conventions_of(param_convention: str) -> dict[str, str]:
+    """What each figure counts: the catalog's meanings and the parameter convention used."""
+    return {**{m.key: m.means for m in CATALOG.values()}, "params": param_convention}
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Analysis:
 
     @property
     def conventions(self) -> dict[str, str]:
-        return {**CONVENTIONS, "params": str(self.cost.param_convention)}
+        return conventions_of(str(self.cost.param_convention))
 
     @property
     def unsupported(self) -> dict[str, int]:
@@ -65,20 +67,35 @@ class Analysis:
 
     @property
     def layers(self) -> pd.DataFrame:
-        from costlab.render.report import layers_frame
-        return layers_frame(self)
+        """One row per layer, exact integers (pandas is imported on first use)."""
+        import pandas as pd
+        frame = pd.DataFrame.from_records(
+            layer_rows(self.cost.layers, self.cost.totals.macs),
+            columns=[c.key for c in LAYER_COLUMNS])
+        frame["groups"] = frame["groups"].astype("Int64")
+        return frame
+
+    def document(self) -> Document:
+        """The report as a neutral document, for any writer."""
+        return report_document(self)
 
     def to_markdown(self) -> str:
-        from costlab.render.report import render
-        return render(self, "markdown")
+        return write(self.document(), "markdown")
 
     def to_json(self) -> str:
-        from costlab.render.report import render
-        return render(self, "json")
+        return write(self.document(), "json")
 
     def to_dict(self) -> dict[str, Any]:
-        from costlab.render.report import to_dict
-        return to_dict(self)
+        return document_dict(self.document())
+
+    def __repr__(self) -> str:
+        t = self.cost.totals
+        return (f"<Analysis {config_line(self.name, self.config)}: {t.macs:,} MACs, "
+                f"{t.params:,} params ({self.cost.param_convention}), {len(self.cost.layers)} "
+                "layers>")
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
 
 
 def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
@@ -97,3 +114,20 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
     summary = analyze_memory(trace, full, dtype="fp32", view="all")
     return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,
                     depth, published, target.spec, summary)
+
+
+def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
+            resolution: int | None = None, num_classes: int | None = None, batch: int = 1,
+            inputs: Sequence[Input] | None = None,
+            params: ParamConvention | str = ParamConvention.TORCH, depth: int | None = None,
+            strict: bool = False, settings: Mapping[str, Any] | None = None) -> Analysis:
+    """Builds (or imports), traces and counts a model.
+
+    `model` is a spec name, a spec file, `package.module:callable`, an ArchSpec or any
+    nn.Module; `settings` passes further spec parameters (or the callable's keyword arguments);
+    `inputs` are shapes (float32), InputSpecs or example tensors (their shape and dtype).
+    """
+    merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
+              **(settings or {})}
+    target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
+    return analyze_target(target, params=params, depth=depth, strict=strict)

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from costlab.choices import DType, View
+from costlab.choices import DType, View, parse_choice
 from costlab.count.engine import ModelCost
 from costlab.errors import OptionError
 from costlab.trace.recorder import ModuleCall, TensorMeta, Trace
 
-if TYPE_CHECKING:   # both import this module
+if TYPE_CHECKING:   # memory_document and api import both; neither imports this module back
     from costlab.analyses.measure import Measured
     from costlab.analyses.training import TrainingMemory
 
@@ -25,19 +25,12 @@ __all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Pe
 Shape = tuple[int, ...]
 
 
-_BYTES = {DType.FP32: 4, DType.FP16: 2, DType.BF16: 2, DType.INT8: 1}
-
-
 def bytes_per_element(dtype: DType | str) -> int:
-    return _BYTES[parse_dtype(dtype)]
+    return parse_dtype(dtype).itemsize
 
 
 def parse_dtype(name: DType | str) -> DType:
-    try:
-        return DType(name)
-    except ValueError:
-        raise OptionError(f"unknown dtype {name!r}; one of "
-                          f"{', '.join(d.value for d in DType)}") from None
+    return parse_choice(DType, name, "dtype")
 
 
 def parse_view(name: View | str) -> View:

@@ -8,18 +8,21 @@ verdict says which one, if any, reproduces the printed figure.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from costlab.analyses.memory import DType, ResolutionMax, View, largest_per_resolution
 from costlab.count.engine import ModelCost
 from costlab.count.params import ParamConvention, count_params
 from costlab.registry import registrar
+from costlab.render.section import Column, Section, Unit
 from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.trace.recorder import Trace
 
 __all__ = ["Comparison", "METRICS", "register_metric", "variant_matches", "variant_config",
-           "compare_entry", "compare_reported", "verdict", "significant_digits"]
+           "compare_entry", "compare_reported", "verdict", "significant_digits",
+           "published_rows", "published_section"]
 
 # The MobileNet papers count conv and linear weights and leave batch norm out.
 DEFAULT_PARAM_CONVENTION = ParamConvention.WEIGHTS
@@ -172,3 +175,29 @@ def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
     return [compare_entry(entry, METRICS[entry.metric](trace, cost, entry), prefer)
             for entry in spec.reported
             if entry.metric in METRICS and variant_matches(spec, entry, config)]
+
+
+def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
+    """One record per judged figure: the same keys in every document that shows them."""
+    return [{
+        "source": c.entry.source, "table": c.entry.table, "metric": c.entry.metric,
+        "at": c.entry.at, "variant": dict(c.entry.variant), "published": c.entry.published,
+        "published_value": c.entry.value, "computed": c.computed, "counted_as": c.convention,
+        "difference_pct": round(c.diff_pct, 2) if math.isfinite(c.diff_pct) else None,
+        "verdict": c.verdict,
+        "_where": f"{c.entry.source} {c.entry.table}".strip(),
+        "_metric": f"{c.entry.metric}@{c.entry.at}" if c.entry.at else c.entry.metric,
+    } for c in comparisons]
+
+
+def published_section(comparisons: Sequence[Comparison], title: str,
+                      notes: Sequence[str] = ()) -> Section:
+    """Published beside computed, with the difference and the verdict."""
+    columns = (Column("_where", "source"), Column("_metric", "metric"),
+               Column("counted_as", "counted as", priority=2),
+               Column("published", "published", Unit.INT),
+               Column("computed", "computed", Unit.INT),
+               Column("difference_pct", "diff", Unit.CHANGE),
+               Column("verdict", "verdict"))
+    return Section("published", title, columns, tuple(published_rows(comparisons)),
+                   tuple(notes))

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from costlab.analyses.memory import DType, bytes_per_element
-from costlab.choices import Optimizer
+from costlab.choices import DType, Optimizer, parse_choice
 from costlab.count.engine import ModelCost
 from costlab.errors import OptionError, TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input
@@ -111,7 +110,7 @@ def training_memory(model: nn.Module, inputs: Sequence[InputSpec | Shape], cost:
                     optimizer: Optimizer | str = Optimizer.ADAM,
                     dtype: DType | str = DType.FP32) -> TrainingMemory:
     """Memory of one training step at `dtype`; `cost` must count params under `torch`."""
-    optimizer, size = parse_optimizer(optimizer), bytes_per_element(dtype)
+    optimizer, size = parse_optimizer(optimizer), parse_choice(DType, dtype, "dtype").itemsize
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     elements, count, largest = saved_activation_elements(model, inputs)

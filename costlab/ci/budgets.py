@@ -10,16 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from costlab.analyses.compare import METRICS
-from costlab.analyses.memory import DType, parse_dtype
-from costlab.ci.lockfile import DEFAULT_LOCKFILE
-from costlab.count.params import ParamConvention, parse_convention
+from costlab.analyses.metrics import budget_keys
+from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.errors import ConfigError, CostlabError
 
-__all__ = ["BUDGET_KEYS", "Budget", "ProjectConfig", "find_pyproject", "load_config",
+__all__ = ["DEFAULT_LOCKFILE", "Budget", "ProjectConfig", "find_pyproject", "load_config",
            "parse_limits", "parse_amount"]
 
-BUDGET_KEYS = tuple(f"max_{m.key}" for m in METRICS)   # max_macs, max_params, max_peak_bytes..
+DEFAULT_LOCKFILE = "costlab.lock.json"
 _KEYS = ("lockfile", "tolerance", "params", "dtype", "budgets")
 
 # Decimal multipliers, as costlab prints them (300.77M, 9.6 MB); binary ones only when named
@@ -91,9 +89,9 @@ def parse_limits(limits: Mapping[str, Any], where: str) -> dict[str, int]:
     """`{"max_macs": "310M"}` -> `{"macs": 310000000}`; an unknown key is a ConfigError."""
     parsed = {}
     for key, value in limits.items():
-        if key not in BUDGET_KEYS:
+        if key not in budget_keys():
             raise ConfigError(f"{where}: unknown key {key!r}; a budget's keys are "
-                              f"{', '.join(BUDGET_KEYS)}")
+                              f"{', '.join(budget_keys())}")
         parsed[key.removeprefix("max_")] = parse_amount(value, f"{where} {key}")
     return parsed
 
@@ -126,8 +124,9 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
         tolerance = float(table.get("tolerance", 0.0))
         if tolerance < 0:
             raise ValueError
-        params = parse_convention(table.get("params", ParamConvention.TORCH))
-        dtype = parse_dtype(table.get("dtype", DType.FP32))
+        params = parse_choice(ParamConvention, table.get("params", ParamConvention.TORCH),
+                              "parameter convention")
+        dtype = parse_choice(DType, table.get("dtype", DType.FP32), "dtype")
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: tolerance must be a percentage of at least 0, got "
                           f"{table.get('tolerance')!r}") from None

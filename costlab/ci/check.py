@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from costlab import __version__
-from costlab.analyses.compare import METRICS, Measurement, Metric, measure
+from costlab.analyses.measurement import Measurement, measure, select_metrics
+from costlab.analyses.metrics import CATALOG, Metric, counted_metrics
 from costlab.ci.budgets import Budget, ProjectConfig, load_config
 from costlab.ci.lockfile import LockEntry, LockFile, load_lock
 from costlab.errors import ConfigError, CostlabError, LockfileError, OptionError
@@ -105,14 +106,14 @@ def metric_checks(now: Measurement, old: LockEntry | None, limits: Mapping[str, 
                   tolerance_pct: float) -> list[MetricCheck]:
     """A check for every metric locked in `old` or limited in `limits` (metric key -> max)."""
     checks = []
-    for metric in METRICS:
+    for metric in counted_metrics(CATALOG[k] for k in now.values if k in CATALOG):
         before = old.metrics.get(metric.key) if old is not None else None
         if before is None and metric.key not in limits:
             continue
         stage = None if metric.stage_key is None else \
             grew_most(old.stages if old is not None else None, now, metric.stage_key)
         checks.append(MetricCheck(
-            now.name, metric, before, now.values[metric.key], tolerance_pct,
+            now.name, metric, before, int(now.values[metric.key]), tolerance_pct,
             limits.get(metric.key), stage,
             old.where.get(metric.key, "") if old is not None else "",
             now.where.get(metric.key, "")))
@@ -165,16 +166,20 @@ def run_check(lockfile: Path | str | None = None, *, config: ProjectConfig | Non
         # Budgets join a lock entry's rows only when both count under the same conventions.
         joined = budgets if (lock.params, lock.dtype) == (config.params, config.dtype) else {}
         for name, entry in lock.entries.items():
+            budget = joined.pop(name, None)
+            wanted = list(dict.fromkeys([*entry.metrics, *(budget.limits if budget else {})]))
             try:
-                now = lock.measure(entry)
+                now = measure(entry.variant, params=lock.params, dtype=lock.dtype,
+                              batch=entry.batch, inputs=entry.inputs,
+                              metrics=select_metrics(wanted))
             except CostlabError as exc:
                 raise LockfileError(f"{path}: entry {name!r}: {exc}") from None
-            budget = joined.pop(name, None)
             rows += metric_checks(now, entry, budget.limits if budget else {}, tolerance)
             notes += _notes(name, entry, now)
     for budget in budgets.values():
         try:
-            now = measure(parse_variant(budget.model), params=config.params, dtype=config.dtype)
+            now = measure(parse_variant(budget.model), params=config.params, dtype=config.dtype,
+                          metrics=select_metrics(list(budget.limits)))
         except CostlabError as exc:
             raise ConfigError(f"{config.path}: budget for {budget.model!r}: {exc}") from None
         rows += metric_checks(now, None, budget.limits, tolerance)

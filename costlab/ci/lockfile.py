@@ -11,23 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from costlab import __version__
-from costlab.analyses.analysis import CONVENTIONS
-from costlab.analyses.compare import Measurement, measure
+from costlab.analyses.measurement import Measurement, measure, select_metrics
 from costlab.analyses.memory import DType, parse_dtype
+from costlab.analyses.metrics import CATALOG, Metric, counted_metrics, default_metrics
+from costlab.ci.budgets import DEFAULT_LOCKFILE
 from costlab.count.params import ParamConvention, parse_convention
 from costlab.errors import CostlabError, LockfileError, OptionError
 from costlab.spec.variants import Variant
 from costlab.trace.inputs import Input, as_input, parse_input, parse_shape
 
 __all__ = ["DEFAULT_LOCKFILE", "LOCK_FORMAT", "LockEntry", "LockFile", "entry_of",
-           "snapshot", "refresh", "dump_lock", "write_lock", "load_lock"]
+           "lockable_metrics", "snapshot", "refresh", "dump_lock", "write_lock", "load_lock"]
 
-DEFAULT_LOCKFILE = "costlab.lock.json"
 LOCK_FORMAT = 1
 Shape = tuple[int, ...]
 
-_MEMORY = ("peak_bytes: most activation bytes live at once in one forward pass, each tensor "
-           "freed after its last use; largest_tensor_bytes: the largest activation an op makes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +60,7 @@ class LockFile:
     def measure(self, entry: LockEntry) -> Measurement:
         """The entry recomputed now, under the lock file's conventions."""
         return measure(entry.variant, params=self.params, dtype=self.dtype, batch=entry.batch,
-                       inputs=entry.inputs)
+                       inputs=entry.inputs, metrics=select_metrics(list(entry.metrics)))
 
 
 def entry_of(row: Measurement, batch: int = 1,
@@ -70,8 +68,13 @@ def entry_of(row: Measurement, batch: int = 1,
     """The lock entry of a measurement."""
     return LockEntry(row.name, row.model, dict(row.settings), batch,
                      tuple(inputs) if inputs else None, dict(row.config), row.input_shapes,
-                     dict(row.values), dict(row.where),
+                     {k: int(v) for k, v in row.values.items()}, dict(row.where),
                      {s.path: {"macs": s.macs, "params": s.params} for s in row.stages})
+
+
+def lockable_metrics() -> tuple[Metric, ...]:
+    """What snapshot locks: the catalog's counted defaults (measured ones are never locked)."""
+    return counted_metrics(default_metrics())
 
 
 def snapshot(variants: Sequence[Variant], *,
@@ -104,7 +107,7 @@ def _measure_all(requests: Sequence[tuple[Variant, int, tuple[Input, ...] | None
     for variant, batch, inputs in requests:
         try:
             row = measure(variant, params=convention, dtype=element, batch=batch,
-                          inputs=inputs)
+                          inputs=inputs, metrics=lockable_metrics())
         except CostlabError as exc:
             if source is None:
                 raise
@@ -120,8 +123,8 @@ def dump_lock(lock: LockFile) -> str:
         "format": LOCK_FORMAT,
         "costlab_version": lock.version,
         "conventions": {"params": str(lock.params), "dtype": str(lock.dtype),
-                        "macs": CONVENTIONS["macs"], "flops": CONVENTIONS["flops"],
-                        "memory": _MEMORY},
+                        "metrics": {key: CATALOG[key].means for key in _locked_keys(lock)
+                                    if key in CATALOG}},
         "entries": {name: {
             "model": e.model, "settings": dict(e.settings), "batch": e.batch,
             "inputs": [str(as_input(s)) for s in e.inputs] if e.inputs else None,
@@ -131,6 +134,10 @@ def dump_lock(lock: LockFile) -> str:
         } for name, e in lock.entries.items()},
     }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _locked_keys(lock: LockFile) -> list[str]:
+    return list(dict.fromkeys(k for e in lock.entries.values() for k in e.metrics))
 
 
 def write_lock(lock: LockFile, path: Path | str) -> None:

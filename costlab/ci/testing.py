@@ -8,14 +8,14 @@ from typing import Any
 
 from torch import nn
 
-from costlab.analyses.compare import Measurement, measure
+from costlab.analyses.measurement import Measurement, measure
 from costlab.analyses.memory import DType, parse_dtype
 from costlab.ci.budgets import parse_limits
 from costlab.ci.check import metric_checks
+from costlab.ci.check_document import explain
 from costlab.ci.lockfile import load_lock
 from costlab.count.params import ParamConvention, parse_convention
 from costlab.errors import LockfileError, OptionError
-from costlab.render.check import explain
 from costlab.spec.variants import parse_variant
 from costlab.trace.inputs import Input
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:   # matplotlib is imported inside the figure functions, when o
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from costlab.api import Analysis
+    from costlab.analyses.analysis import Analysis
 
 __all__ = ["AccuracyPoint", "accuracy_points", "FIGURES", "draw_figures"]
 

@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from costlab.analyses.analysis import Analysis, analyze
 from costlab.analyses.published import METRICS, Comparison, compare_entry, variant_config
-from costlab.api import Analysis, analyze
 from costlab.count.engine import LayerCost
 from costlab.registry import registrar
+from costlab.render.text import text_table
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.units import Shape
@@ -131,10 +132,9 @@ def _is_number(text: str) -> bool:
 
 def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A pipe table; columns whose every cell is a number are right-aligned."""
-    from costlab.render.report import render_table
     align = ["right" if rows and all(_is_number(r[i]) or not r[i] for r in rows)
              and any(r[i] for r in rows) else "left" for i in range(len(headers))]
-    return render_table(headers, rows, "markdown", align)
+    return text_table(headers, rows, "pipe", align, tight=False)
 
 
 def render_report(slug: str, table: PaperTable) -> str:

@@ -9,7 +9,8 @@ import json
 import pytest
 
 import costlab
-from costlab.analyses.compare import METRICS, compare, line_up_stages
+from costlab.analyses.compare import compare, line_up_stages
+from costlab.analyses.metrics import default_metrics
 from costlab.api import memory
 from costlab.errors import OptionError
 from costlab.spec.variants import parse_variant
@@ -31,7 +32,7 @@ def test_three_architectures_with_ratios_against_the_first(run_cli):
     assert rows["mobilenetv1"][1:3] == ["568.74M", "1.00x"]
     for name in ("mobilenetv2", "shufflenetv1"):
         assert rows[name][2] == _ratio(totals[name]["macs"], v1["macs"])
-        assert rows[name][5] == _ratio(totals[name]["params"], v1["params"])
+        assert rows[name][6] == _ratio(totals[name]["params"], v1["params"])
     assert "ratios against mobilenetv1" in out and "memory at fp32" in out
     assert max(len(line) for line in out.splitlines()) <= 100
 
@@ -56,29 +57,30 @@ def test_json_carries_exact_values_ratios_and_differences(run_cli):
     data = json.loads(result.stdout)
     assert data["baseline"] == "mobilenetv2"
     assert data["conventions"] == {"params": "weights", "dtype": "fp16"}
-    assert set(data["metrics"]) == {m.key for m in METRICS}
+    assert set(data["metrics"]) == {m.key for m in default_metrics()}
     full, half = data["models"]
     for row, alpha in ((full, 1.0), (half, 0.5)):
         analysis, mem = memory("mobilenetv2", alpha=alpha, dtype="fp16")
         weights = costlab.analyze("mobilenetv2", alpha=alpha, params="weights").totals
-        assert row["metrics"]["macs"] == analysis.totals["macs"]
-        assert row["metrics"]["flops"] == 2 * analysis.totals["macs"]
-        assert row["metrics"]["params"] == weights["params"]
-        assert row["metrics"]["peak_bytes"] == mem.peak.bytes
-        assert row["metrics"]["largest_tensor_bytes"] == mem.largest.bytes
-    assert half["ratios"]["macs"] == half["metrics"]["macs"] / full["metrics"]["macs"]
-    assert half["differences"]["params"] == half["metrics"]["params"] - full["metrics"]["params"]
-    assert full["ratios"] == {m.key: 1.0 for m in METRICS}
+        assert row["macs"] == analysis.totals["macs"]
+        assert row["flops"] == 2 * analysis.totals["macs"]
+        assert row["params"] == weights["params"]
+        assert row["peak_bytes"] == mem.peak.bytes
+        assert row["largest_tensor_bytes"] == mem.largest.bytes
+    assert half["macs_ratio"] == half["macs"] / full["macs"]
+    assert half["params_difference"] == half["params"] - full["params"]
+    assert {m.key: full[f"{m.key}_ratio"] for m in default_metrics()} == {
+        m.key: 1.0 for m in default_metrics()}
 
 
 def test_every_metric_is_a_column_in_markdown_and_csv(run_cli):
     markdown = run_cli("compare", "lenet5", "alexnet", "--format", "markdown").stdout
     header = next(line for line in markdown.splitlines() if line.startswith("| model"))
     assert [cell.strip() for cell in header.strip("|").split("|")] == ["model"] + [
-        part for m in METRICS for part in (m.label, "ratio")]
+        part for m in default_metrics() for part in (m.label, "ratio")]
     table = list(csv.DictReader(io.StringIO(run_cli("compare", "lenet5", "alexnet",
                                                     "--format", "csv").stdout)))
-    assert [row["model"] for row in table] == ["lenet5", "alexnet"]
+    assert [row["label"] for row in table] == ["lenet5", "alexnet"]
     assert int(table[1]["macs"]) == costlab.analyze("alexnet").totals["macs"]
     assert float(table[0]["params_ratio"]) == 1.0
 
@@ -113,8 +115,8 @@ def test_per_stage_lines_up_one_family(run_cli):
     for alpha, index in ((1.0, 1), (0.5, 2)):
         blocks = costlab.analyze("mobilenetv2", alpha=alpha, depth=1).cost.layers
         assert [s["stage"] for s in data["stages"]] == [b.path for b in blocks]
-        assert [s[f"macs [{index}]"] for s in data["stages"]] == [b.macs for b in blocks]
-        assert [s[f"params [{index}]"] for s in data["stages"]] == [b.params for b in blocks]
+        assert [s[f"macs_{index}"] for s in data["stages"]] == [b.macs for b in blocks]
+        assert [s[f"params_{index}"] for s in data["stages"]] == [b.params for b in blocks]
     table = run_cli("compare", "mobilenetv2", "mobilenetv2:alpha=0.5", "--per-stage").stdout
     assert "[2] mobilenetv2:alpha=0.5" in table
     assert max(len(line) for line in table.splitlines()) <= 100
@@ -136,8 +138,8 @@ def test_import_paths_compare_too(run_cli):
                      "torch.nn:Linear:in_features=512,out_features=100", "--input", "8x512",
                      "--format", "json")
     small, large = json.loads(result.stdout)["models"]
-    assert small["metrics"]["macs"] == 8 * 512 * 10
-    assert large["ratios"]["macs"] == 10.0
+    assert small["macs"] == 8 * 512 * 10
+    assert large["macs_ratio"] == 10.0
 
 
 def test_output_is_deterministic(run_cli, tmp_path):

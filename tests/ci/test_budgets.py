@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from costlab.analyses.compare import METRICS
-from costlab.ci.budgets import BUDGET_KEYS, find_pyproject, load_config, parse_amount
+from costlab.analyses.metrics import counted_metrics
+from costlab.ci.budgets import find_pyproject, load_config, parse_amount
 from costlab.errors import ConfigError
 
 
@@ -41,8 +41,13 @@ def test_bad_amounts(value, words):
         parse_amount(value, "here")
 
 
-def test_budget_keys_come_from_the_metrics():
-    assert tuple(f"max_{m.key}" for m in METRICS) == BUDGET_KEYS
+def test_every_counted_metric_has_a_budget_key(tmp_path):
+    config = _pyproject(tmp_path, "[tool.costlab.budgets.mobilenetv2]\n" + "".join(
+        f"max_{m.key} = {i}\n" for i, m in enumerate(counted_metrics())))
+    assert load_config(config).budgets[0].limits == {
+        m.key: i for i, m in enumerate(counted_metrics())}
+    assert {"macs", "flops", "params", "peak_bytes", "largest_tensor_bytes"} <= {
+        m.key for m in counted_metrics()}
 
 
 def _pyproject(tmp_path, body: str):

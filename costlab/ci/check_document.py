@@ -1,17 +1,17 @@
-"""Render `costlab check` as markdown that reads in a terminal and as a CI job summary, and
-explain what failed for one model (also used by costlab.testing)."""
+"""What `costlab check` shows, as a neutral document (markdown in a terminal and as a CI job
+summary), and what failed for one model in one line each (also used by costlab.testing)."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from costlab.ci.check import CheckResult, MetricCheck
-from costlab.render.report import TERMINAL_WIDTH, Format, fmt_int, render_table
+from costlab.render.section import Column, Document, Section, Unit
+from costlab.units import fmt_int
 
-__all__ = ["plural", "shown_path", "status", "explain", "render_check"]
+__all__ = ["plural", "shown_path", "status", "explain", "check_document"]
 
 
 def plural(count: int, noun: str) -> str:
@@ -95,49 +95,42 @@ def explain(rows: Sequence[MetricCheck], *, numbers: bool = True) -> list[str]:
     return lines
 
 
-def render_check(result: CheckResult, show_all: bool = False) -> str:
-    """A heading with the verdict, what was checked, a table of old, new and change per metric
-    (changed and budgeted metrics, or every one with `show_all`), then one line per failing
-    model. Prose wraps at the terminal width, which markdown joins again."""
+def check_document(result: CheckResult, show_all: bool = False) -> Document:
+    """The verdict, what was checked, a table of old, new and change per metric (changed and
+    budgeted metrics, or every one with `show_all`), then one line per failing model."""
     failures = result.failures
     failed_models = list(dict.fromkeys(row.model for row in failures))
     verdict = f"failed ({plural(len(failed_models), 'model')}, " \
         f"{plural(len(failures), 'metric')})" if failures else "ok"
-    lines = [f"### costlab check: {verdict}", "", *_wrap(_scope(result))]
     shown = [row for row in result.rows if show_all or row.changed or row.budget is not None]
     with_budget = any(row.budget is not None for row in shown)
-    if shown:
-        headers = ["model", "metric", "old", "new", "change", *(["budget"] * with_budget),
-                   "status"]
-        rows = [[row.model, row.metric.key, "" if row.old is None else fmt_int(row.old),
-                 fmt_int(row.new), _change(row),
-                 *([fmt_int(row.budget) if row.budget is not None else ""] * with_budget),
-                 f"**{status(row)}**" if row.failed else status(row)] for row in shown]
-        align = ["left", "left", "right", "right", "right", *(["right"] * with_budget), "left"]
-        lines += ["", render_table(headers, rows, Format.MARKDOWN, align)]
-    if failures:
-        lines.append("")
-        for model in failed_models:
-            mine = [row for row in failures if row.model == model]
-            lines += _wrap(f"- **{model}**: " + "; ".join(explain(mine, numbers=False)), "  ")
+    columns = [Column("model", "model"), Column("metric", "metric"),
+               Column("old", "old", Unit.INT), Column("new", "new", Unit.INT),
+               Column("_change", "change", Unit.INT)]
+    if with_budget:
+        columns.append(Column("budget", "budget", Unit.INT))
+    columns.append(Column("status", "status"))
+    rows = tuple({"model": row.model, "metric": row.metric.key, "old": row.old, "new": row.new,
+                  "change_pct": row.change_pct, "_change": _change(row), "budget": row.budget,
+                  "status": status(row), "failed": row.failed} for row in shown)
+    notes: list[str] = []
+    for model in failed_models:
+        mine = [row for row in failures if row.model == model]
+        notes.append(f"- **{model}**: " + "; ".join(explain(mine, numbers=False)))
     untouched = sorted({row.model for row in result.rows if row.old is not None}
                        - {row.model for row in result.rows if row.changed})
     if untouched and not show_all:
-        lines += ["", *_wrap(f"Unchanged: {plural(len(untouched), 'model')} "
-                             f"({', '.join(untouched)}).")]
-    if result.notes:
-        lines.append("")
-        for note in result.notes:
-            lines += _wrap(f"- note: {note}", "  ")
+        notes.append(f"Unchanged: {plural(len(untouched), 'model')} ({', '.join(untouched)}).")
+    notes += [f"- note: {note}" for note in result.notes]
     if any(row.changed for row in result.rows) and result.lockfile is not None:
-        lines += ["", *_wrap("To accept the new costs, rewrite the lock file: costlab snapshot "
-                             f"-o {shown_path(result.lockfile)}")]
-    return "\n".join(lines) + "\n"
-
-
-def _wrap(text: str, indent: str = "") -> list[str]:
-    return textwrap.wrap(text, TERMINAL_WIDTH, subsequent_indent=indent,
-                         break_long_words=False, break_on_hyphens=False)
+        notes.append("To accept the new costs, rewrite the lock file: costlab snapshot "
+                     f"-o {shown_path(result.lockfile)}")
+    section = Section("metrics", "", tuple(columns), rows, tuple(notes))
+    meta = {"ok": not failures, "tolerance_pct": result.tolerance_pct,
+            "lockfile": shown_path(result.lockfile) or None,
+            "failed_models": failed_models}
+    return Document("check", (_scope(result),), (section,), meta, primary="metrics",
+                    title=f"costlab check: {verdict}")
 
 
 def _scope(result: CheckResult) -> str:

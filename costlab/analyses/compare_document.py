@@ -1,0 +1,101 @@
+"""What `costlab compare` shows, as a neutral document: one row per model with every metric
+and its ratio to the baseline, or the stages of one family side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from costlab.analyses.compare import CostComparison, line_up_stages
+from costlab.analyses.measurement import Measurement
+from costlab.render.section import Column, Document, Section, Unit
+
+__all__ = ["row_labels", "comparison_document", "stages_document"]
+
+
+def row_labels(rows: Sequence[Measurement]) -> tuple[list[str], str]:
+    """Short row labels and what every row shares: variants of one model are told apart by
+    the parameters that differ (`alpha=0.5`), other comparisons by their full names."""
+    if len(rows) < 2 or len({row.model for row in rows}) > 1:
+        return [row.name for row in rows], ""
+    keys = list(dict.fromkeys(k for row in rows for k in row.config))
+    differ = [k for k in keys if len({repr(row.config.get(k)) for row in rows}) > 1]
+    if not differ:
+        return [row.name for row in rows], ""
+    labels = [",".join(f"{k}={row.config.get(k)}" for k in differ) for row in rows]
+    same = ", ".join(f"{k}={rows[0].config[k]}" for k in keys if k not in differ
+                     and k in rows[0].config)
+    return labels, f"{rows[0].model}" + (f" at {same}" if same else "")
+
+
+def _heading(comparison: CostComparison, labels: Sequence[str], shared: str) -> list[str]:
+    baseline = labels[comparison.rows.index(comparison.baseline)]
+    lines = [shared] if shared else []
+    lines += [f"ratios against {baseline}, the first named; FLOPs = 2 x MACs; params under the "
+              f"'{comparison.params}' convention",
+              f"memory at {comparison.dtype} (decimal units): peak mem = most activations live at "
+              "once; max tensor = largest one"]
+    for row in comparison.rows:
+        if row.unsupported:
+            listed = ", ".join(f"{op} x{n}" for op, n in row.unsupported.items())
+            lines.append(f"{row.name}: ops without a cost rule, not counted: {listed}")
+    return lines
+
+
+def comparison_document(comparison: CostComparison) -> Document:
+    """One row per model: each metric, exact in CSV and JSON, and its ratio to the baseline
+    (a derived metric's ratio, FLOPs', repeats another's: the terminal leaves it out first)."""
+    labels, shared = row_labels(comparison.rows)
+    columns = [Column("label", "variant" if shared else "model")]
+    for m in comparison.metrics:
+        columns += [Column(m.key, m.label, m.unit),
+                    Column(f"{m.key}_ratio", "ratio", Unit.RATIO, priority=1 if m.derived else 0)]
+    rows: list[dict[str, Any]] = []
+    for label, row in zip(labels, comparison.rows, strict=True):
+        record: dict[str, Any] = {"label": label, "name": row.name, "config": dict(row.config),
+                                  "inputs": [list(s) for s in row.input_shapes]}
+        for m in comparison.metrics:
+            record[m.key] = row.values[m.key]
+            record[f"{m.key}_ratio"] = comparison.ratio(row, m.key)
+            record[f"{m.key}_difference"] = comparison.difference(row, m.key)
+        record["unsupported_ops"] = dict(row.unsupported)
+        rows.append(record)
+    meta = {"baseline": comparison.baseline.name,
+            "conventions": {"params": str(comparison.params), "dtype": str(comparison.dtype)},
+            "metrics": {m.key: {"label": m.label, "unit": str(m.unit), "kind": str(m.kind),
+                                "means": m.means} for m in comparison.metrics}}
+    return Document("compare", tuple(_heading(comparison, labels, shared)),
+                    (Section("models", "", tuple(columns), tuple(rows)),), meta,
+                    primary="models")
+
+
+def stages_document(comparison: CostComparison) -> Document:
+    """One row per stage with the MACs and params of every model ([1], [2], ...) and ratios to
+    the baseline. Raises OptionError when the models' stages do not line up."""
+    lined = line_up_stages(comparison.rows)
+    models = comparison.rows
+    base = models.index(comparison.baseline)
+    columns = [Column("stage", "stage")]
+    for figure, label in (("macs", "MACs"), ("params", "params")):
+        for i in range(1, len(models) + 1):
+            columns.append(Column(f"{figure}_{i}", f"{label} [{i}]", Unit.SI))
+            if i - 1 != base:
+                columns.append(Column(f"{figure}_{i}_ratio", "ratio", Unit.RATIO))
+    rows = []
+    for path, stages in lined:
+        record: dict[str, Any] = {"stage": path, "type": stages[0].kind}
+        for figure in ("macs", "params"):
+            ref = getattr(stages[base], figure)
+            for i, stage in enumerate(stages, 1):
+                value = getattr(stage, figure)
+                record[f"{figure}_{i}"] = value
+                if i - 1 != base:
+                    record[f"{figure}_{i}_ratio"] = value / ref if ref else None
+        rows.append(record)
+    heading = (f"stages (depth-1 blocks); params under the '{comparison.params}' convention",
+               *(f"[{i}] {row.name}" + ("  (baseline)" if i - 1 == base else "")
+                 for i, row in enumerate(models, 1)))
+    meta = {"models": {str(i): row.name for i, row in enumerate(models, 1)},
+            "baseline": comparison.baseline.name, "params": str(comparison.params)}
+    return Document("compare_stages", heading, (Section("stages", "", tuple(columns),
+                                                        tuple(rows)),), meta, primary="stages")

@@ -1,0 +1,165 @@
+"""What `costlab memory` shows, as a neutral document: the largest tensor per resolution with
+the published figures, peak / naive / bound, training memory, measured peaks, feature maps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from costlab.analyses.measure import Measured
+from costlab.analyses.memory import MemoryAnalysis, bytes_per_element
+from costlab.analyses.published import Comparison, published_section
+from costlab.analyses.report_document import (
+    Analyzed,
+    analysis_meta,
+    config_line,
+    largest_tensor_record,
+)
+from costlab.analyses.training import TrainingMemory
+from costlab.count.engine import ModelCost
+from costlab.render.section import Column, Document, Section, Unit
+
+__all__ = ["VIEW_MEANING", "memory_document"]
+
+VIEW_MEANING = {
+    "all": "every tensor an op produces",
+    "blocks": "tensors crossing block boundaries (block inputs and outputs); a block's inner "
+              "tensors are disposable, as in MobileNetV2's memory-efficient inference",
+    "bottlenecks": "outputs of composite blocks and of the head, leaving out single conv "
+                   "layers such as the stem (the reading of MobileNetV2's Table 3)",
+}
+
+
+def _memory_figures(analysis: Analyzed) -> list[Comparison]:
+    return [c for c in analysis.published
+            if c.entry.at or c.entry.metric == "max_memory_bytes"]
+
+
+def _per_resolution(analysis: Analyzed, mem: MemoryAnalysis) -> Section:
+    judged = {c.entry.at: c for c in analysis.published
+              if c.entry.at and c.entry.metric == "memory_bytes"}
+    for c in analysis.published:   # the last max_memory_bytes entry, if several
+        if c.entry.metric == "max_memory_bytes":
+            judged["max"] = c
+    rows: list[dict[str, Any]] = []
+    for r in mem.per_resolution:
+        at = f"{r.height}x{r.width}"
+        rows.append({"resolution": at, "height": r.height, "width": r.width,
+                     "channels": r.channels, "elements": r.elements, "bytes": r.bytes,
+                     "tensor": r.tensor, **_judged(judged.get(at))})
+    largest = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
+    if largest is not None:
+        rows.append({"resolution": "max", "height": None, "width": None, "channels": None,
+                     "elements": largest.elements, "bytes": largest.bytes,
+                     "tensor": largest.tensor, **_judged(judged.get("max"))})
+    columns = (Column("resolution", "resolution"), Column("channels", "channels", Unit.INT),
+               Column("bytes", "bytes", Unit.BYTES),
+               Column("elements", "elements", Unit.INT, show="data"),
+               Column("tensor", "tensor"), Column("published", "published", Unit.INT),
+               Column("verdict", "verdict (fp16)"))
+    return Section("per_resolution", f"largest tensor per resolution, view '{mem.view}': "
+                   f"{VIEW_MEANING[str(mem.view)]}", columns, tuple(rows))
+
+
+def _judged(comparison: Comparison | None) -> dict[str, Any]:
+    if comparison is None:
+        return {"published": None, "verdict": None}
+    return {"published": comparison.entry.published, "verdict": comparison.verdict}
+
+
+def _activation(mem: MemoryAnalysis) -> Section:
+    rows: list[dict[str, Any]] = [
+        {"key": "peak_bytes", "label": "peak (run in order, freed after last use)",
+         "bytes": mem.peak.bytes, "where": f"at {mem.peak.module}"},
+        {"key": "naive_bytes", "label": "naive sum of every output (torchinfo-style)",
+         "bytes": mem.naive_bytes, "where": ""},
+        {"key": "bound_bytes", "label": "bound: max over blocks of inputs + outputs",
+         "bytes": mem.bound.bytes, "where": f"block {mem.bound.block}"},
+    ]
+    if mem.largest is not None:
+        shape = "x".join(map(str, mem.largest.shape))
+        rows.append({"key": "largest_tensor_bytes", "label": "largest single tensor",
+                     "bytes": mem.largest.bytes, "where": f"{shape} from {mem.largest.tensor}"})
+    columns = (Column("label", "activation memory"), Column("bytes", "", Unit.BYTES),
+               Column("bytes", "bytes", Unit.INT), Column("where", "where"))
+    return Section("activation", "", columns, tuple(rows), json_as="mapping",
+                   json_mapping=("key", "bytes"), json_extra={
+                       "peak_at": mem.peak.module, "bound_block": mem.bound.block,
+                       "largest_tensor": largest_tensor_record(mem)})
+
+
+def _training(t: TrainingMemory) -> Section:
+    rows = [("params_bytes", "parameters", t.params_bytes),
+            ("gradients_bytes", "gradients", t.gradients_bytes),
+            ("optimizer_bytes", f"optimizer state ({t.optimizer})", t.optimizer_bytes),
+            ("saved_activations_bytes",
+             f"activations saved for backward ({t.saved_tensors} tensors)",
+             t.saved_activations_bytes),
+            ("gradient_in_flight_bytes", "largest activation gradient in flight",
+             t.gradient_in_flight_bytes),
+            ("step_peak_bytes", "one step's peak (saved + gradients + in flight)",
+             t.step_peak_bytes),
+            ("total_bytes", "total", t.total_bytes),
+            ("formula_bytes", "seed 001, section 5.1 formula on this model", t.formula_bytes)]
+    columns = (Column("label", ""), Column("bytes", "", Unit.BYTES),
+               Column("bytes", "bytes", Unit.INT))
+    return Section("training", f"training memory, batch {t.batch}, {t.dtype}", columns,
+                   tuple({"key": k, "label": label, "bytes": value} for k, label, value in rows),
+                   json_as="mapping", json_mapping=("key", "bytes"),
+                   json_extra={"dtype": t.dtype, "optimizer": t.optimizer, "batch": t.batch,
+                               "saved_tensors": t.saved_tensors})
+
+
+def _measured(mem: MemoryAnalysis, inference: Measured) -> Section:
+    """The measured inference peak and, when measured too, the training step's, each beside
+    the figure predicted for it (the real model runs in fp32)."""
+    scale = 4 / bytes_per_element(mem.dtype)
+    pairs = [("inference", "inference peak", inference, int(mem.peak.bytes * scale))]
+    if mem.measured_training is not None and mem.training is not None:
+        t = mem.training
+        pairs.append(("training", "training step (saved + gradients + in flight)",
+                      mem.measured_training,
+                      int(t.step_peak_bytes * 4 / bytes_per_element(t.dtype))))
+    rows = tuple({"key": key, "label": label, "measured_bytes": m.bytes,
+                  "predicted_bytes": predicted, "method": m.method,
+                  "ratio": m.bytes / predicted if m.bytes is not None and predicted else None}
+                 for key, label, m, predicted in pairs)
+    columns = (Column("label", ""), Column("measured_bytes", "measured bytes", Unit.INT),
+               Column("predicted_bytes", "predicted bytes", Unit.INT),
+               Column("ratio", "ratio", Unit.FLOAT, digits=2))
+    return Section("measured", f"measured, fp32 ({inference.method})", columns, rows)
+
+
+def _feature_maps(mem: MemoryAnalysis, cost: ModelCost) -> Section:
+    rows = tuple({"layer": m.path, "input_shape": row.input_shape,
+                  "output_shape": row.output_shape, "input_elements": m.input_elements,
+                  "output_elements": m.output_elements, "input_bytes": m.input_bytes,
+                  "output_bytes": m.output_bytes, "feature_map_elements": m.a1_elements}
+                 for m, row in zip(mem.layers, cost.layers, strict=True))
+    columns = (Column("layer", "layer"), Column("input_shape", "input", Unit.SHAPE),
+               Column("output_shape", "output", Unit.SHAPE),
+               Column("input_bytes", "in bytes", Unit.BYTES),
+               Column("output_bytes", "out bytes", Unit.BYTES),
+               Column("feature_map_elements", "(N_in+N_out)xHxW", Unit.INT, priority=1))
+    return Section("layers", "feature maps per layer ((N_in + N_out) x H x W at the input "
+                   "resolution: seed 001, Table A1)", columns, rows)
+
+
+def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCost) -> Document:
+    """Every memory figure of one model at one dtype and view; deterministic except for the
+    measured figures."""
+    size = bytes_per_element(mem.dtype)
+    heading = (config_line(analysis.name, analysis.config),
+               f"activations at {mem.dtype} ({size} byte{'s' * (size > 1)} per element); "
+               "1 kB = 1000 bytes")
+    sections = [_per_resolution(analysis, mem), _activation(mem)]
+    if mem.training is not None:
+        sections.append(_training(mem.training))
+    if mem.measured is not None:
+        sections.append(_measured(mem, mem.measured))
+    figures = _memory_figures(analysis)
+    if figures:
+        sections.append(published_section(figures, "published memory figures (fp16)"))
+    sections.append(_feature_maps(mem, full_cost))
+    meta = {**analysis_meta(analysis), "dtype": str(mem.dtype), "view": str(mem.view),
+            "view_means": VIEW_MEANING[str(mem.view)]}
+    return Document("memory", heading, tuple(sections), meta, primary="per_resolution")

@@ -1,0 +1,141 @@
+"""The metric catalog: every metric declared once, with its key, label, unit, meaning and
+whether it is counted (deterministic: locked and budgeted) or measured (never locked).
+
+report's summary, compare's columns, snapshot's lock entries, budgets and check all read this
+table, so a new metric is one `register_metric` entry plus its computation. No torch here:
+reading `[tool.costlab]` budgets needs the keys only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from costlab.render.section import Unit
+
+__all__ = ["MetricKind", "MetricSources", "Metric", "CATALOG", "register_metric",
+           "unregister_metric", "get_metric", "default_metrics", "counted_metrics",
+           "budget_keys", "sort_keys"]
+
+
+class MetricKind(StrEnum):
+    """Counted metrics are exact and repeatable, so they can be locked and budgeted;
+    measured ones (latency) vary from run to run and machine to machine."""
+
+    COUNTED = "counted"
+    MEASURED = "measured"
+
+
+class MetricSources(Protocol):
+    """What a metric's value is read from (analyses.measurement.Sources): the analysis of the
+    model, its memory at the dtype asked, and whatever extra work a metric `needs`."""
+
+    @property
+    def analysis(self) -> Any: ...
+
+    @property
+    def memory(self) -> Any: ...
+
+    def extra(self, need: str) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One metric: a report summary row, a compare column, a lock-file value and, when
+    counted, a budget key (`max_<key>`)."""
+
+    key: str
+    label: str
+    unit: Literal[Unit.SI, Unit.BYTES, Unit.MS]
+    kind: MetricKind
+    means: str
+    value: Callable[[MetricSources], int | float]
+    where: Callable[[MetricSources], str] | None = None   # the module a figure comes from
+    stage_key: Literal["macs", "params"] | None = None    # the per-stage figure it grows in
+    derived: bool = False      # a fixed multiple of another metric: its ratio repeats that one's
+    default: bool = True       # compared and snapshotted unless metrics are named
+    needs: str | None = None   # extra work (e.g. "training") done only when the metric is asked
+    brief: str = ""            # a few words for the report's summary (`means` when empty)
+
+
+CATALOG: dict[str, Metric] = {}
+
+
+def register_metric(metric: Metric) -> Metric:
+    """Adds a metric to the catalog; a key registered twice is an error at import time."""
+    if metric.key in CATALOG:
+        raise ValueError(f"metric {metric.key!r} is registered twice")
+    if not metric.key.isidentifier():
+        raise ValueError(f"metric key {metric.key!r} is not an identifier")
+    CATALOG[metric.key] = metric
+    return metric
+
+
+def unregister_metric(key: str) -> None:
+    """Removes a metric (for tests that register a toy one)."""
+    CATALOG.pop(key, None)
+
+
+def get_metric(key: str) -> Metric:
+    """The metric of `key`; KeyError listing the catalog otherwise."""
+    if key not in CATALOG:
+        raise KeyError(f"unknown metric {key!r}; one of {', '.join(CATALOG)}")
+    return CATALOG[key]
+
+
+def default_metrics() -> tuple[Metric, ...]:
+    """What compare shows and snapshot locks when no metric is named."""
+    return tuple(m for m in CATALOG.values() if m.default)
+
+
+def counted_metrics(metrics: Iterable[Metric] | None = None) -> tuple[Metric, ...]:
+    """The lockable, budgetable ones."""
+    return tuple(m for m in (CATALOG.values() if metrics is None else metrics)
+                 if m.kind is MetricKind.COUNTED)
+
+
+def budget_keys() -> tuple[str, ...]:
+    """`max_macs`, `max_params`, ...: one per counted metric."""
+    return tuple(f"max_{m.key}" for m in counted_metrics())
+
+
+def sort_keys() -> tuple[str, ...]:
+    return ("name", *CATALOG)
+
+
+def _largest(sources: MetricSources) -> Any:
+    return sources.memory.largest
+
+
+register_metric(Metric(
+    "macs", "MACs", Unit.SI, MetricKind.COUNTED,
+    "multiply-accumulates of conv, linear and matmul ops: conv = output elements x "
+    "C_in/groups x k_h x k_w, linear = output elements x in_features",
+    lambda s: s.analysis.cost.totals.macs, stage_key="macs",
+    brief="conv + linear/matmul multiply-accumulates"))
+register_metric(Metric(
+    "flops", "FLOPs", Unit.SI, MetricKind.COUNTED, "2 x MACs",
+    lambda s: s.analysis.cost.totals.flops, stage_key="macs", derived=True))
+register_metric(Metric(
+    "params", "params", Unit.SI, MetricKind.COUNTED, "parameters under the convention named",
+    lambda s: s.analysis.cost.totals.params, stage_key="params",
+    brief="under the convention named above"))
+register_metric(Metric(
+    "elementwise", "element-wise ops", Unit.SI, MetricKind.COUNTED,
+    "bias adds, norms (2 per element), activations (1), adds (1), softmax (4), pooling (1 per "
+    "window element): apart from MACs",
+    lambda s: s.analysis.cost.totals.elementwise, default=False,
+    brief="bias, norm, activation, add, pooling: not in MACs"))
+register_metric(Metric(
+    "peak_bytes", "peak mem", Unit.BYTES, MetricKind.COUNTED,
+    "peak live activations of one forward pass run in order, each freed after its last use",
+    lambda s: s.memory.peak.bytes, where=lambda s: s.memory.peak.module,
+    brief="activations live at once, freed after last use"))
+register_metric(Metric(
+    "largest_tensor_bytes", "max tensor", Unit.BYTES, MetricKind.COUNTED,
+    "the largest activation any op produces",
+    lambda s: 0 if _largest(s) is None else _largest(s).bytes,
+    where=lambda s: "" if _largest(s) is None else _largest(s).tensor,
+    brief="the largest single activation"))

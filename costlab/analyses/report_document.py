@@ -1,0 +1,175 @@
+"""What `costlab report` shows of an analysis, as a neutral document: totals from the metric
+catalog, MACs by op class, the layer table, published figures and unsupported ops."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from costlab.analyses.memory import MemoryAnalysis
+from costlab.analyses.metrics import CATALOG, Metric, MetricKind
+from costlab.analyses.published import Comparison, published_section
+from costlab.count.engine import LayerCost, ModelCost
+from costlab.render.section import Column, Document, Section, Unit
+from costlab.spec.schema import Scalar
+from costlab.trace.inputs import InputSpec
+
+__all__ = ["Analyzed", "SummarySources", "config_line", "analysis_meta", "report_document",
+           "layer_rows", "LAYER_COLUMNS", "largest_tensor_record"]
+
+
+class Analyzed(Protocol):
+    """What a report reads of an analysis (costlab.analyses.analysis.Analysis)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def config(self) -> Mapping[str, Scalar]: ...
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]: ...
+    @property
+    def cost(self) -> ModelCost: ...
+    @property
+    def memory(self) -> MemoryAnalysis | None: ...
+    @property
+    def published(self) -> tuple[Comparison, ...]: ...
+    @property
+    def conventions(self) -> dict[str, str]: ...
+
+
+@dataclass
+class SummarySources:
+    """The metric sources of a report: its analysis and the fp32 memory summary."""
+
+    analysis: Analyzed
+    memory: MemoryAnalysis | None
+
+    def extra(self, need: str) -> Any:
+        raise KeyError(need)   # the report summary shows only metrics that need no extra work
+
+
+def config_line(name: str, config: Mapping[str, Scalar]) -> str:
+    """`mobilenetv2  (alpha=1.0, resolution=224, ...)`: the model and every parameter used."""
+    text = ", ".join(f"{k}={v}" for k, v in config.items())
+    return f"{name}  ({text})" if text else name
+
+
+def analysis_meta(analysis: Analyzed) -> dict[str, Any]:
+    """The facts every JSON document about one model starts with."""
+    return {"model": analysis.name, "config": dict(analysis.config),
+            "inputs": [list(i.shape) for i in analysis.inputs],
+            "input_dtypes": [str(i.dtype).removeprefix("torch.") for i in analysis.inputs]}
+
+
+def _summary_metrics(analysis: Analyzed) -> list[Metric]:
+    return [m for m in CATALOG.values() if m.kind is MetricKind.COUNTED and m.needs is None
+            and (analysis.memory is not None or m.unit is not Unit.BYTES)]
+
+
+def _totals(analysis: Analyzed) -> Section:
+    sources = SummarySources(analysis, analysis.memory)
+    rows = []
+    for metric in _summary_metrics(analysis):
+        where = metric.where(sources) if metric.where is not None else ""
+        means = metric.brief or metric.means
+        if metric.unit is Unit.BYTES:
+            means += "; fp32" + (f"; at {where}" if where else "")
+        rows.append({"key": metric.key, "label": metric.label, "value": metric.value(sources),
+                     "_unit": str(metric.unit), "means": means})
+    columns = (Column("label", "total"), Column("value", "exact", Unit.INT),
+               Column("value", "", unit_key="_unit"), Column("means", "counts"))
+    return Section("totals", "", columns, tuple(rows), json_as="mapping",
+                   json_mapping=("key", "value"))
+
+
+def _by_class(cost: ModelCost) -> Section:
+    total = cost.totals.macs
+    rows = tuple({"op_class": name, "macs": macs, "share": macs / total if total else 0.0,
+                  "elementwise": ops}
+                 for name, (macs, ops) in cost.by_class.items() if macs or ops)
+    columns = (Column("op_class", "op class"), Column("macs", "MACs", Unit.INT),
+               Column("share", "share", Unit.SHARE), Column("elementwise", "element-wise ops",
+                                                            Unit.INT))
+    return Section("by_class", "", columns, rows)
+
+
+def layer_rows(layers: Sequence[LayerCost], total_macs: int) -> list[dict[str, Any]]:
+    """One record per layer-table row, exact integers; `share` is a fraction of all MACs."""
+    return [{
+        "layer": row.path or "(root)", "type": row.kind, "input_shape": row.input_shape,
+        "output_shape": row.output_shape, "kernel": row.kernel, "stride": row.stride,
+        "groups": row.groups, "params": row.params, "macs": row.macs,
+        "share": row.macs / total_macs if total_macs else 0.0,
+        "output_elements": row.output_elements, "elementwise": row.elementwise,
+        "_kernel": kernel_text(row),
+    } for row in layers]
+
+
+def kernel_text(row: LayerCost) -> str:
+    """`3x3 s2 dw`: the kernel, a stride other than 1, and depthwise or grouped."""
+    if not row.kernel:
+        return ""
+    text = "x".join(map(str, row.kernel))
+    if row.stride and any(s != 1 for s in row.stride):
+        text += " s" + "x".join(map(str, sorted(set(row.stride))))
+    if row.groups and row.groups > 1:
+        in_channels = row.input_shape[1] if row.input_shape and len(row.input_shape) > 1 else 0
+        text += " dw" if row.groups == in_channels else f" g{row.groups}"
+    return text
+
+
+LAYER_COLUMNS = (
+    Column("layer", "layer"), Column("type", "type", priority=2),
+    Column("input_shape", "input", Unit.SHAPE, priority=3),
+    Column("output_shape", "output", Unit.SHAPE),
+    Column("_kernel", "kernel", priority=1, show="text"),
+    Column("kernel", "kernel", Unit.SHAPE, show="data"),
+    Column("stride", "stride", Unit.SHAPE, show="data"),
+    Column("groups", "groups", Unit.INT, show="data"),
+    Column("params", "params", Unit.INT), Column("macs", "MACs", Unit.INT),
+    Column("share", "share", Unit.SHARE, priority=1),
+    Column("output_elements", "output elements", Unit.INT, priority=3),
+    Column("elementwise", "element-wise ops", Unit.INT, priority=3),
+)
+
+
+def _unsupported(cost: ModelCost) -> Section:
+    """One line in text (every op by name and count), a mapping in JSON."""
+    rows = tuple({"op": op, "count": n} for op, n in cost.unsupported.items())
+    listed = ", ".join(f"{op} x{n}" for op, n in cost.unsupported.items())
+    note = f"unsupported ops (no cost rule, not counted): {listed}" if rows else \
+        "unsupported ops: none (every traced op has a cost rule)"
+    return Section("unsupported_ops", "", (Column("op", "op", show="data"),
+                                           Column("count", "count", Unit.INT, show="data")),
+                   rows, (note,), json_as="mapping", json_mapping=("op", "count"))
+
+
+def report_document(analysis: Analyzed) -> Document:
+    """The whole report: heading, totals, op classes, layers, published figures, gaps."""
+    inputs = ", ".join(map(str, analysis.inputs))   # 1x3x224x224, or 1x128:int64
+    heading = (config_line(analysis.name, analysis.config),
+               f"input {inputs}; parameters counted under the "
+               f"'{analysis.cost.param_convention}' convention")
+    sections = [_totals(analysis), _by_class(analysis.cost),
+                Section("layers", "", LAYER_COLUMNS,
+                        tuple(layer_rows(analysis.cost.layers, analysis.cost.totals.macs)))]
+    if analysis.published:
+        sections.append(published_section(
+            analysis.published, "published figures for this configuration (diff = published "
+            "vs computed; memory at fp16 in the blocks view unless the verdict names another)"))
+    sections.append(_unsupported(analysis.cost))
+    mem = analysis.memory
+    meta = {**analysis_meta(analysis), "conventions": analysis.conventions}
+    if mem is not None:
+        meta["memory"] = {"dtype": str(mem.dtype), "peak_bytes": mem.peak.bytes,
+                          "peak_at": mem.peak.module, "naive_bytes": mem.naive_bytes,
+                          "largest_tensor": largest_tensor_record(mem)}
+    return Document("report", heading, tuple(sections), meta, primary="layers")
+
+
+def largest_tensor_record(mem: MemoryAnalysis) -> dict[str, Any] | None:
+    """The largest single tensor: its shape, elements, bytes and the layer making it."""
+    big = mem.largest
+    return None if big is None else {"tensor": big.tensor, "shape": list(big.shape),
+                                     "elements": big.elements, "bytes": big.bytes}

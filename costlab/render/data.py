@@ -1,0 +1,56 @@
+"""The CSV and JSON writers: raw values, exact integers, shapes as integer lists in JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from costlab.render.cells import plain_value
+from costlab.render.section import SCHEMA_VERSION, Document, Section, data_columns
+
+__all__ = ["document_dict", "section_data", "write_json", "write_csv"]
+
+
+def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Every key of the row except private ones (`_unit`): JSON carries what a table hides."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in row.items()
+            if not k.startswith("_")}
+
+
+def section_data(section: Section) -> Any:
+    """A section as JSON types: a list of row objects, or one object keyed by a column."""
+    if section.json_as == "mapping":
+        key, value = section.json_mapping
+        data: Any = {row[key]: row[value] for row in section.rows}
+    else:
+        data = [_json_row(row) for row in section.rows]
+    if section.json_extra:
+        return {"rows": data, **section.json_extra} if section.json_as == "rows" \
+            else {**data, **section.json_extra}
+    return data
+
+
+def document_dict(document: Document) -> dict[str, Any]:
+    """`schema_version`, `kind`, the document's facts, then each section under its key."""
+    title = {"title": document.title} if document.title else {}
+    return {"schema_version": SCHEMA_VERSION, "kind": document.kind, **title, **document.meta,
+            **{s.key: section_data(s) for s in document.sections}}
+
+
+def write_json(document: Document) -> str:
+    return json.dumps(document_dict(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_csv(document: Document) -> str:
+    """The primary section (the first without one named), one column per key, raw values."""
+    section = document.section(document.primary) if document.primary else document.sections[0]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = data_columns(section.columns)
+    writer.writerow([c.key for c in columns])
+    for row in section.rows:
+        writer.writerow([plain_value(row.get(c.key), c.unit_of(row)) for c in columns])
+    return out.getvalue()

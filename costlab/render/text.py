@@ -1,0 +1,140 @@
+"""The terminal and markdown writers: heading lines, then each section's title, table and
+notes. Terminal tables fit the terminal; markdown never wraps, so it pastes whole."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+
+import tabulate as tabulate_module
+from tabulate import tabulate
+
+from costlab.render.cells import format_cell, is_numeric
+from costlab.render.section import Column, Document, Section, text_columns
+
+__all__ = ["terminal_width", "write_terminal", "write_markdown", "text_table"]
+
+DEFAULT_WIDTH = 100
+_MIN_TEXT_WIDTH = 12   # a wrapped name column narrower than this is unreadable
+
+
+def terminal_width() -> int:
+    """$COLUMNS if set, else the terminal's width when stdout is one, else 100: piped output
+    does not depend on the window it was piped from."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) >= 40:
+        return int(columns)
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return DEFAULT_WIDTH
+
+
+@contextmanager
+def _tight_columns() -> Iterator[None]:
+    """Columns as wide as their widest cell (tabulate pads headers by 2 by default)."""
+    saved = tabulate_module.MIN_PADDING
+    tabulate_module.MIN_PADDING = 0
+    try:
+        yield
+    finally:
+        tabulate_module.MIN_PADDING = saved
+
+
+def _cells(section: Section, columns: Sequence[Column]) -> list[list[str]]:
+    return [[format_cell(row.get(c.key), c.unit_of(row), c.digits) for c in columns]
+            for row in section.rows]
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: str,
+               align: Sequence[str], limits: Sequence[int | None] | None = None,
+               tight: bool = True) -> str:
+    """A tabulate table of preformatted cells (numbers are never re-parsed); `tight` columns
+    are as wide as their widest cell."""
+    with _tight_columns() if tight else nullcontext():
+        return tabulate(rows, headers=list(headers), tablefmt=style, colalign=list(align),
+                        disable_numparse=True, maxcolwidths=list(limits) if limits else None)
+
+
+def _width(text: str) -> int:
+    return max(map(len, text.splitlines()), default=0)
+
+
+def _fit(section: Section, width: int) -> tuple[str, list[str]]:
+    """The table with the fewest low-priority columns left out that fits `width`, then the
+    widest text column wrapped; returns it and the labels left out."""
+    columns = list(text_columns(section.columns))
+    dropped: list[str] = []
+    levels = sorted({c.priority for c in columns if c.priority > 0}, reverse=True)
+    while True:
+        cells = _cells(section, columns)
+        align = ["right" if is_numeric(c) else "left" for c in columns]
+        table = text_table([c.label for c in columns], cells, "simple", align)
+        if _width(table) <= width or not levels:
+            break
+        level = levels.pop(0)
+        dropped += [c.label for c in columns if c.priority == level]
+        columns = [c for c in columns if c.priority != level]
+    excess = _width(table) - width
+    left = [i for i, a in enumerate(align) if a == "left"]
+    if excess > 0 and left and cells:
+        sizes = [max(len(x) for x in column) for column in zip(*([c.label for c in columns],
+                                                                 *cells), strict=True)]
+        widest = max(left, key=lambda i: sizes[i])
+        if sizes[widest] - excess >= _MIN_TEXT_WIDTH:
+            limits = [sizes[widest] - excess if i == widest else None
+                      for i in range(len(columns))]
+            table = text_table([c.label for c in columns], cells, "simple", align, limits)
+    return table, dropped
+
+
+def _wrap(lines: Sequence[str], width: int) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        out += textwrap.wrap(line, width, subsequent_indent="  ", break_long_words=False,
+                             break_on_hyphens=False) or [""]
+    return out
+
+
+def write_terminal(document: Document, width: int | None = None) -> str:
+    """Plain text fitted to `width` (default: the terminal's): no line wider unless a single
+    word is."""
+    width = width or terminal_width()
+    parts = [*_wrap([document.title], width), ""] if document.title else []
+    parts += _wrap(document.heading, width)
+    for section in document.sections:
+        if parts:
+            parts.append("")
+        if section.title:
+            parts += _wrap([section.title], width)
+        if section.rows and text_columns(section.columns):
+            table, dropped = _fit(section, width)
+            parts.append(table)
+            if dropped:
+                parts += _wrap([f"(left out to fit {width} columns: {', '.join(dropped)}; "
+                                "--format markdown shows every column)"], width)
+        parts += _wrap(section.notes, width)
+    if document.footer:
+        parts += ["", *_wrap(document.footer, width)]
+    return "\n".join(parts) + "\n"
+
+
+def write_markdown(document: Document) -> str:
+    """Markdown: prose as paragraphs, each section a pipe table under its bold title."""
+    blocks = [f"### {document.title}"] if document.title else []
+    blocks += list(document.heading)
+    for section in document.sections:
+        if section.title:
+            blocks.append(f"**{section.title}**")
+        columns = text_columns(section.columns)
+        if section.rows and columns:
+            align = ["right" if is_numeric(c) else "left" for c in columns]
+            blocks.append(text_table([c.label for c in columns], _cells(section, columns),
+                                     "pipe", align))
+        if section.notes:
+            blocks.append("\n".join(section.notes))
+    blocks += list(document.footer)
+    return "\n\n".join(blocks) + "\n"

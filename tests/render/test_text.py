@@ -1,0 +1,57 @@
+"""The terminal and markdown writers: tables fit the width asked, low-priority columns go
+first (with a footnote), nothing is lost, and markdown never wraps."""
+
+from __future__ import annotations
+
+from costlab.render import Column, Document, Section, Unit, write
+from costlab.render.text import write_terminal
+
+
+def _doc(rows, *, columns=None, notes=()):
+    columns = columns or (Column("layer", "layer"), Column("path", "path"),
+                          Column("macs", "MACs", Unit.INT), Column("note", "note", priority=2))
+    return Document("test", ("a heading line",), (Section("rows", "the rows", columns,
+                                                          tuple(rows), notes),))
+
+
+def test_numbers_are_formatted_by_unit_and_right_aligned():
+    doc = _doc([{"layer": "conv1", "path": "a", "macs": 10_838_016, "note": "x"}])
+    text = write_terminal(doc, width=100)
+    line = next(line for line in text.splitlines() if line.startswith("conv1"))
+    assert "10,838,016" in line
+    header, rule = text.splitlines()[3:5]
+    assert header.index("MACs") + len("MACs") == rule.split()[2].__len__() + rule.index(
+        rule.split()[2])   # the MACs header ends where its column ends: right-aligned
+
+
+def test_low_priority_columns_are_left_out_first_and_named():
+    rows = [{"layer": "conv1", "path": "p" * 40, "macs": 1, "note": "word " * 10}]
+    text = write_terminal(_doc(rows), width=60)
+    assert "note" not in text.splitlines()[3]                # the header lost the note column
+    assert "(left out to fit 60 columns: note;" in text
+    assert max(map(len, text.splitlines())) <= 60
+    assert "p" * 40 in text
+
+
+def test_the_widest_text_column_wraps_when_nothing_is_left_to_drop():
+    rows = [{"layer": "conv1", "path": "x" * 70, "macs": 12_345, "note": ""}]
+    columns = (Column("layer", "layer"), Column("path", "path"), Column("macs", "MACs", Unit.INT))
+    text = write_terminal(_doc(rows, columns=columns), width=50)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 50
+    assert sum(line.count("x") for line in lines) == 70      # wrapped, nothing lost
+
+
+def test_markdown_never_wraps_and_keeps_every_column():
+    rows = [{"layer": "conv1", "path": "x" * 120, "macs": 5, "note": "n"}]
+    text = write(_doc(rows), "markdown")
+    assert "x" * 120 in text
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(table) == 3 and table[0].count("|") == 5     # four columns, priority ignored
+    assert text.splitlines()[0] == "a heading line" and "**the rows**" in text
+
+
+def test_a_document_title_is_a_markdown_heading():
+    doc = Document("t", ("line",), (), title="costlab check: ok")
+    assert write(doc, "markdown").startswith("### costlab check: ok\n\nline\n")
+    assert write(doc, "table").startswith("costlab check: ok\n\nline\n")
