@@ -12,7 +12,7 @@ import click
 from costlab.analyses.metrics import sort_keys
 from costlab.choices import DType, Optimizer, ParamConvention, View
 from costlab.errors import CostlabError, OptionError
-from costlab.render import formats, write
+from costlab.render import Document, formats, resolve_format, write
 
 if TYPE_CHECKING:
     from costlab.spec.variants import Variant
@@ -40,13 +40,19 @@ class _Cli(click.Group):
 
 
 def _write(text: str, output: str | None) -> None:
-    if output is None:
+    """To stdout (no -o, or `-o -`) or to the file named."""
+    if output is None or output == "-":
         click.echo(text, nl=False)
         return
     try:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise OptionError(f"cannot write {output!r}: {exc.strerror}") from None
+
+
+def _emit(document: Document, fmt: str | None, output: str | None) -> None:
+    """The document in the format asked, or the one -o's extension names (.json, .md ...)."""
+    _write(write(document, resolve_format(fmt, output)), output)
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -101,10 +107,11 @@ def _model_options(fn: Any) -> Any:
 
 def _written_options(fn: Any) -> Any:
     """--format and -o, for every command that writes a report."""
-    fn = click.option("-o", "--output", type=click.Path(dir_okay=False),
-                      help="Write to a file.")(fn)
-    return click.option("--format", "fmt", type=_FORMATS, default="table",
-                        show_default=True)(fn)
+    fn = click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+                      help="Write to a file (`-` for stdout); its extension (.json, .csv, .md, "
+                           ".tex, .html, .txt) picks the format unless --format is given.")(fn)
+    return click.option("--format", "fmt", type=_FORMATS,
+                        help="Output format [default: from -o's extension, else table].")(fn)
 
 
 @cli.command()
@@ -117,7 +124,7 @@ def _written_options(fn: Any) -> Any:
 @click.option("--strict", is_flag=True, help="Fail when an op has no cost rule.")
 def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
-           depth: int | None, fmt: str, output: str | None, strict: bool) -> None:
+           depth: int | None, fmt: str | None, output: str | None, strict: bool) -> None:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
     package.module:callable; settings may follow inline: mobilenetv2:alpha=0.5)."""
     from costlab.api import analyze
@@ -128,7 +135,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
                        num_classes=num_classes, batch=batch,
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
                        depth=depth, strict=strict, settings=variant.settings)
-    _write(write(analysis.document(), fmt), output)
+    _emit(analysis.document(), fmt, output)
 
 
 @cli.command()
@@ -145,7 +152,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
 @_written_options
 def memory(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], dtype: str | None,
-           view: str, training: bool, optimizer: str, measure: bool, fmt: str,
+           view: str, training: bool, optimizer: str, measure: bool, fmt: str | None,
            output: str | None) -> None:
     """Feature-map memory of MODEL (settings may follow inline: mobilenetv2:alpha=0.5):
     largest tensor per resolution, peak, training."""
@@ -158,7 +165,7 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
         variant.model, dtype=dtype, view=view, training=training, optimizer=optimizer,
         measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
         batch=batch, inputs=[parse_input(s) for s in inputs] or None, settings=variant.settings)
-    _write(write(memory_document(analysis, mem, analysis.full_cost), fmt), output)
+    _emit(memory_document(analysis, mem, analysis.full_cost), fmt, output)
 
 
 def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | None,
@@ -189,7 +196,7 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
 def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
             convention: str, dtype: str, metric_keys: str | None, sort: str | None,
-            per_stage: bool, fmt: str, output: str | None) -> None:
+            per_stage: bool, fmt: str | None, output: str | None) -> None:
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
     from costlab.analyses.compare import compare as compare_models
@@ -201,7 +208,7 @@ def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None
                             inputs=[parse_input(s) for s in inputs] or None, sort=sort,
                             metrics=keys)
     document = stages_document(result) if per_stage else comparison_document(result)
-    _write(write(document, fmt), output)
+    _emit(document, fmt, output)
 
 
 @cli.command()

@@ -4,6 +4,7 @@ become strings. `write(document, "markdown")` is all a command needs."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import PurePath
 
 from costlab.errors import OptionError
 from costlab.render.data import write_csv, write_json
@@ -11,8 +12,8 @@ from costlab.render.latex import write_latex
 from costlab.render.section import Column, Document, Section, Unit
 from costlab.render.text import write_markdown, write_terminal
 
-__all__ = ["Column", "Document", "Section", "Unit", "WRITERS", "register_writer", "write",
-           "formats"]
+__all__ = ["Column", "Document", "Section", "Unit", "WRITERS", "EXTENSIONS", "register_writer",
+           "write", "formats", "resolve_format"]
 
 Writer = Callable[[Document], str]
 
@@ -36,6 +37,24 @@ def register_writer(name: str, writer: Writer) -> Writer:
 
 def formats() -> list[str]:
     return list(WRITERS)
+
+
+# -o FILE picks its format from the extension unless --format says otherwise.
+EXTENSIONS = {".txt": "table", ".md": "markdown", ".markdown": "markdown", ".csv": "csv",
+              ".json": "json", ".tex": "latex", ".html": "html", ".htm": "html"}
+
+
+def resolve_format(fmt: str | None, output: str | None) -> str:
+    """The format to write: `fmt` if given, else the one `output`'s extension names, else the
+    terminal table. A `fmt` that contradicts a known extension is an OptionError."""
+    suffix = PurePath(output).suffix.lower() if output and output != "-" else ""
+    implied = EXTENSIONS.get(suffix)
+    if fmt is None:
+        return implied or "table"
+    if implied is not None and implied != fmt:
+        raise OptionError(f"--format {fmt} contradicts the extension of {output!r} "
+                          f"({suffix} is {implied}); drop one or make them agree")
+    return fmt
 
 
 def write(document: Document, fmt: str = "table") -> str:

@@ -16,7 +16,7 @@ __all__ = ["spec_dirs", "find_specs", "load_named_spec"]
 def spec_dirs() -> list[Path]:
     """Where spec names are looked up: $COSTLAB_SPECS, ./specs, then the bundled specs/."""
     dirs = [Path(p) for p in os.environ.get("COSTLAB_SPECS", "").split(os.pathsep) if p]
-    dirs += [Path.cwd() / "specs", Path(__file__).resolve().parent.parent / "specs"]
+    dirs += [Path.cwd() / "specs", Path(__file__).resolve().parents[2] / "specs"]
     unique: list[Path] = []
     for directory in dirs:
         if directory.is_dir() and directory.resolve() not in [u.resolve() for u in unique]:

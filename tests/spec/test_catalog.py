@@ -25,3 +25,9 @@ def test_costlab_specs_directory_comes_first(tmp_path, monkeypatch):
     monkeypatch.setenv("COSTLAB_SPECS", str(tmp_path))
     assert find_specs()["mobilenetv2"] == tmp_path / "mobilenetv2.yaml"
     assert load_named_spec("mobilenetv2").name == "mine" and "toy" in find_specs()
+
+
+def test_bundled_specs_are_found_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)          # no ./specs here: the bundled ones must still be found
+    monkeypatch.delenv("COSTLAB_SPECS", raising=False)
+    assert {"mobilenetv2", "lenet5"} <= set(find_specs())
