@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from importlib import resources
 from collections.abc import Mapping
 from typing import Any
 
 from costlab.render.cells import plain_value
 from costlab.render.section import SCHEMA_VERSION, Document, Section, data_columns
 
-__all__ = ["document_dict", "section_data", "write_json", "write_csv"]
+__all__ = ["document_dict", "section_data", "write_json", "write_csv", "schema_for"]
 
 
 def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,3 +55,16 @@ def write_csv(document: Document) -> str:
     for row in section.rows:
         writer.writerow([plain_value(row.get(c.key), c.unit_of(row)) for c in columns])
     return out.getvalue()
+
+
+def schema_for(kind: str) -> dict[str, Any]:
+    """The JSON Schema shipped for a document kind (`report`, `memory`, `compare`, ...), in
+    costlab/schemas/; KeyError naming the kinds shipped otherwise."""
+    folder = resources.files("costlab") / "schemas"
+    path = folder / f"{kind}.json"
+    if not path.is_file():
+        shipped = sorted(p.name.removesuffix(".json") for p in folder.iterdir()
+                         if p.name.endswith(".json"))
+        raise KeyError(f"no schema for {kind!r}; shipped: {', '.join(shipped)}")
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
