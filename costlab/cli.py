@@ -279,18 +279,14 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool, fmt: st
 
 
 @cli.command("list")
-@click.argument("pattern", default="*")
+@click.argument("pattern", default="")
 def list_specs(pattern: str) -> None:
-    """The specs available, one line each."""
-    import fnmatch
-
-    from costlab.spec.catalog import find_specs
-    from costlab.spec.schema import load_spec
-    for name, path in find_specs().items():
-        if fnmatch.fnmatch(name, pattern):
-            spec = load_spec(path)
-            params = " ".join(f"{p.name}={p.default}" for p in spec.params.values())
-            click.echo(f"{name:<26} {spec.title:<30} {params}")
+    """The specs available, one line each; PATTERN keeps those whose name, alias or title
+    contains it (or matches it as a glob: 'mobilenet*'). Exit 2 when none does."""
+    from costlab.spec.catalog import match_specs
+    for spec in match_specs(pattern):
+        params = " ".join(f"{p.name}={p.default}" for p in spec.params.values())
+        click.echo(f"{spec.name:<26} {spec.title:<30} {params}")
 
 
 @cli.command("reproduce")

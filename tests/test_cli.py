@@ -240,3 +240,15 @@ def test_help_and_list_start_without_torch():
             "print(sorted(m for m in ('torch', 'pandas') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_list_matches_substrings_aliases_and_globs(run_cli):
+    names = [line.split()[0] for line in run_cli("list", "mobile").stdout.splitlines()]
+    assert names[:2] == ["mobilenetv1", "mobilenetv2"] and "shufflenetv1" not in names
+    assert run_cli("list", "lenet-5").stdout.split()[0] == "lenet5"          # an alias
+    assert [line.split()[0] for line in run_cli("list", "res*").stdout.splitlines()] == [
+        "resnet18"]
+    missing = run_cli("list", "mobilnet")
+    assert missing.exit_code == 2 and missing.stdout == ""
+    assert missing.stderr.strip().startswith("costlab: error: no spec matches 'mobilnet'; did "
+                                             "you mean mobilenetv2, mobilenetv1")

@@ -153,7 +153,8 @@ def report_document(analysis: Analyzed) -> Document:
                f"'{analysis.cost.param_convention}' convention")
     sections = [_totals(analysis), _by_class(analysis.cost),
                 Section("layers", "", LAYER_COLUMNS,
-                        tuple(layer_rows(analysis.cost.layers, analysis.cost.totals.macs)))]
+                        tuple(layer_rows(analysis.cost.layers, analysis.cost.totals.macs)),
+                        chart=("layer", "macs"))]
     if analysis.published:
         sections.append(published_section(
             analysis.published, "published figures for this configuration (diff = published "

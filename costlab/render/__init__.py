@@ -8,6 +8,7 @@ from pathlib import PurePath
 
 from costlab.errors import OptionError
 from costlab.render.data import write_csv, write_json
+from costlab.render.html import write_html
 from costlab.render.latex import write_latex
 from costlab.render.section import Column, Document, Section, Unit
 from costlab.render.text import write_markdown, write_terminal
@@ -24,6 +25,7 @@ WRITERS: dict[str, Writer] = {
     "csv": write_csv,
     "json": write_json,
     "latex": write_latex,
+    "html": write_html,
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from importlib import resources
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 from costlab.render.cells import plain_value

@@ -78,6 +78,8 @@ class Section:
     json_as: Literal["rows", "mapping"] = "rows"
     json_mapping: tuple[str, str] = ("key", "value")
     json_extra: Mapping[str, Any] = field(default_factory=dict)
+    chart: tuple[str, str] | None = None   # (label key, value key): bars in the HTML page
+    chart_unit: Unit = Unit.SI
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import os
 from pathlib import Path
 
 from costlab.errors import ModelLoadError
 from costlab.spec.schema import ArchSpec, load_spec
 
-__all__ = ["spec_dirs", "find_specs", "load_named_spec"]
+__all__ = ["spec_dirs", "find_specs", "load_named_spec", "match_specs"]
 
 
 def spec_dirs() -> list[Path]:
@@ -56,3 +57,27 @@ def load_named_spec(name: str) -> ArchSpec:
     hint = f"; did you mean {', '.join(close)}?" if close else \
         f"; known specs: {', '.join(specs) or 'none'} (or give a file or package.module:callable)"
     raise ModelLoadError(f"unknown model {name!r}{hint}")
+
+
+def match_specs(pattern: str = "") -> list[ArchSpec]:
+    """Specs whose name, alias or title contains `pattern` (case and `_`/`-` ignored), or
+    matches it as a glob (`mobilenet*`); every spec for an empty pattern. ModelLoadError with
+    close matches when none does."""
+    wanted = _normalize(pattern)
+    glob = any(c in pattern for c in "*?[")
+    found = []
+    for name, path in find_specs().items():
+        spec = load_spec(path)
+        names = [name, *spec.aliases]
+        if glob:
+            hit = any(fnmatch.fnmatch(n.lower(), pattern.lower()) for n in names)
+        else:
+            hit = any(wanted in _normalize(n) for n in [*names, spec.title])
+        if hit:
+            found.append(spec)
+    if not found:
+        close = difflib.get_close_matches(pattern, list(find_specs()), n=3, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else \
+            f"; the specs are {', '.join(find_specs()) or 'none'}"
+        raise ModelLoadError(f"no spec matches {pattern!r}{hint}")
+    return found
