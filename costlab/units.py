@@ -92,7 +92,9 @@ def numel(shape: Iterable[int] | None) -> int:
 
 def _scaled(value: float, scales: Sequence[tuple[float, str]], digits: int) -> str | None:
     """The largest unit whose rounded value is at least 1, so 999,999 reads 1.00M, never
-    1000.00K."""
+    1000.00K; None below the smallest unit, so 999 stays 999 rather than 1.00K."""
+    if abs(value) < scales[-1][0]:
+        return None
     for scale, suffix in scales:
         shown = round(abs(value) / scale, digits)
         if shown >= 1:

@@ -18,10 +18,9 @@ from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
 from costlab.trace.inputs import InputSpec, as_input
+from costlab.units import Shape
 
 __all__ = ["Measured", "materialize", "measure_peak"]
-
-Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from costlab.choices import DType, View
 from costlab.count.engine import ModelCost
 from costlab.errors import OptionError
 from costlab.trace.recorder import ModuleCall, TensorMeta, Trace
+from costlab.units import Shape, numel
 
 if TYPE_CHECKING:   # both import this module
     from costlab.analyses.measure import Measured
@@ -21,8 +22,6 @@ __all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Pe
            "BlockBound", "bytes_per_element", "parse_dtype", "parse_view", "feature_maps",
            "blocks_of", "largest_per_resolution", "largest_tensor", "peak_memory", "naive_bytes",
            "block_bound", "MemoryAnalysis", "analyze_memory"]
-
-Shape = tuple[int, ...]
 
 
 _BYTES = {DType.FP32: 4, DType.FP16: 2, DType.BF16: 2, DType.INT8: 1}
@@ -48,13 +47,6 @@ def parse_view(name: View | str) -> View:
                           f"{', '.join(v.value for v in View)}") from None
 
 
-def _numel(shape: Shape | None) -> int:
-    count = 1
-    for size in shape or (0,):
-        count *= size
-    return count
-
-
 @dataclass(frozen=True, slots=True)
 class LayerMemory:
     """Feature maps of one layer-table row; `a1_elements` is seed 001's Table A1 figure,
@@ -73,7 +65,7 @@ def feature_maps(cost: ModelCost, dtype: DType | str) -> list[LayerMemory]:
     size = bytes_per_element(dtype)
     rows = []
     for row in cost.layers:
-        n_in, n_out = _numel(row.input_shape), _numel(row.output_shape)
+        n_in, n_out = numel(row.input_shape), numel(row.output_shape)
         a1 = 0
         if row.input_shape and row.output_shape and len(row.input_shape) == 4 \
                 and len(row.output_shape) == 4:

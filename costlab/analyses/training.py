@@ -15,11 +15,10 @@ from costlab.count.engine import ModelCost
 from costlab.errors import OptionError, TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input
 from costlab.trace.meta import FastMeta
+from costlab.units import Shape
 
 __all__ = ["Optimizer", "TrainingMemory", "saved_activation_elements", "training_memory",
            "formula_001"]
-
-Shape = tuple[int, ...]
 
 
 _STATE_COPIES = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}

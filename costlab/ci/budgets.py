@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from costlab import units
 from costlab.analyses.compare import METRICS
 from costlab.analyses.memory import DType, parse_dtype
 from costlab.ci.lockfile import DEFAULT_LOCKFILE
@@ -21,14 +22,6 @@ __all__ = ["BUDGET_KEYS", "Budget", "ProjectConfig", "find_pyproject", "load_con
 
 BUDGET_KEYS = tuple(f"max_{m.key}" for m in METRICS)   # max_macs, max_params, max_peak_bytes..
 _KEYS = ("lockfile", "tolerance", "params", "dtype", "budgets")
-
-# Decimal multipliers, as costlab prints them (300.77M, 9.6 MB); binary ones only when named
-# so (MiB). Case matters ("Mb" or "m" are refused), so every accepted form reads one way.
-_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-             "B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-             "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
-_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-z]*)")
-
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -60,31 +53,18 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 
 
 def parse_amount(value: Any, where: str) -> int:
-    """310000000, 310_000_000, "310M", "3.5M", "12 MB" or "8MiB" -> an exact integer."""
+    """310000000, 310_000_000, "310M", "3.5M", "12 MB" or "8MiB" -> an exact integer, read by
+    costlab.units (the grammar spec figures use too); a ConfigError naming `where` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ConfigError(f"{where}: expected a number such as 310_000_000 or \"310M\", "
                           f"got {value!r}")
-    if isinstance(value, str):
-        match = _AMOUNT.fullmatch(value.strip())
-        suffix = match.group(2) if match else ""
-        if match is None or suffix not in _SUFFIXES:
-            raise ConfigError(f"{where}: cannot read {value!r}; write an integer or a number "
-                              "with K, M, G, T (x1000), B, kB, MB, GB or KiB, MiB, GiB")
-        number, scale = match.group(1), _SUFFIXES[suffix]
-        whole, _, frac = number.partition(".")
-        # Exact decimal arithmetic: "3.5M" is 3_500_000, not float(3.5) * 1e6.
-        numerator = int(whole + frac) * scale
-        denominator = 10 ** len(frac)
-        if numerator % denominator:
-            raise ConfigError(f"{where}: {value!r} is not a whole number")
-        value = numerator // denominator
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ConfigError(f"{where}: {value!r} is not a whole number")
-        value = int(value)
-    if value < 0:
-        raise ConfigError(f"{where}: a budget cannot be negative, got {value}")
-    return int(value)
+    try:
+        amount = units.parse_amount(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if amount < 0:
+        raise ConfigError(f"{where}: a budget cannot be negative, got {amount}")
+    return amount
 
 
 def parse_limits(limits: Mapping[str, Any], where: str) -> dict[str, int]:

@@ -18,13 +18,13 @@ from costlab.count.params import ParamConvention, parse_convention
 from costlab.errors import CostlabError, LockfileError, OptionError
 from costlab.spec.variants import Variant
 from costlab.trace.inputs import Input, as_input, parse_input, parse_shape
+from costlab.units import Shape
 
 __all__ = ["DEFAULT_LOCKFILE", "LOCK_FORMAT", "LockEntry", "LockFile", "entry_of",
            "snapshot", "refresh", "dump_lock", "write_lock", "load_lock"]
 
 DEFAULT_LOCKFILE = "costlab.lock.json"
 LOCK_FORMAT = 1
-Shape = tuple[int, ...]
 
 _MEMORY = ("peak_bytes: most activation bytes live at once in one forward pass, each tensor "
            "freed after its last use; largest_tensor_bytes: the largest activation an op makes")

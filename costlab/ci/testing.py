@@ -21,8 +21,6 @@ from costlab.trace.inputs import Input
 
 __all__ = ["assert_within_budget"]
 
-Shape = tuple[int, ...]
-
 
 def assert_within_budget(model: str | nn.Module, *,
                          baseline: str | os.PathLike[str] | None = None,

@@ -12,10 +12,9 @@ from costlab.count.rules.conv import convolution_cost
 from costlab.count.rules.pool import window_pool_cost
 from costlab.errors import RuleError, UnsupportedOpsError, describe
 from costlab.trace.recorder import ModuleCall, OpEvent, Trace
+from costlab.units import Shape, numel
 
 __all__ = ["LayerCost", "Totals", "ModelCost", "count_costs", "aggregate"]
-
-Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +185,5 @@ def aggregate(cost: ModelCost, trace: Trace, depth: int) -> ModelCost:
             out_shape, None, None, None,
             sum(m.params for m in members), sum(m.macs for m in members),
             sum(m.elementwise for m in members),
-            _numel(out_shape), dict(macs_by_class)))
+            numel(out_shape), dict(macs_by_class)))
     return replace(cost, layers=tuple(rows))
-
-
-def _numel(shape: Shape | None) -> int:
-    count = 1
-    for size in shape or (0,):
-        count *= size
-    return count
