@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from costlab.choices import DType, View
-from costlab.count.engine import ModelCost
+from costlab.count.engine import ModelCost, op_cost
 from costlab.errors import OptionError
 from costlab.trace.recorder import ModuleCall, TensorMeta, Trace
 from costlab.units import Shape, numel
@@ -20,8 +20,8 @@ if TYPE_CHECKING:   # both import this module
 
 __all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Peak",
            "BlockBound", "bytes_per_element", "parse_dtype", "parse_view", "feature_maps",
-           "blocks_of", "largest_per_resolution", "largest_tensor", "peak_memory", "naive_bytes",
-           "block_bound", "MemoryAnalysis", "analyze_memory"]
+           "blocks_of", "is_single_layer", "largest_per_resolution", "largest_tensor",
+           "peak_memory", "naive_bytes", "block_bound", "MemoryAnalysis", "analyze_memory"]
 
 
 _BYTES = {DType.FP32: 4, DType.FP16: 2, DType.BF16: 2, DType.INT8: 1}
@@ -109,8 +109,21 @@ def blocks_of(trace: Trace) -> list[ModuleCall]:
     return sorted(blocks, key=lambda c: c.first_event)
 
 
-# Single layers, not composite blocks: their outputs are not "bottleneck tensors".
-_PLAIN_CONV = {"ConvBNAct", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"}
+def is_single_layer(trace: Trace, call: ModuleCall) -> bool:
+    """Whether exactly one MAC-carrying op (a conv, a linear, a matmul) runs inside `call`, as
+    in conv + norm + activation: one layer whatever its class (torchvision's
+    Conv2dNormActivation, timm's ConvNormAct, costlab's ConvBNAct), so its output is not a
+    "bottleneck tensor". A module in which two or more run is a composite block; one in which
+    none runs (pooling, flatten) is part of the head, whose pooled 1x1 tensor Table 3 lists.
+    """
+    mac_ops = 0
+    for event in trace.events[call.first_event:call.end_event]:
+        cost = op_cost(event)
+        if cost is not None and cost.macs > 0:
+            mac_ops += 1
+            if mac_ops > 1:
+                return False
+    return mac_ops == 1
 
 
 def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
@@ -129,7 +142,7 @@ def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
                 yield out, call.path
         return
     for call in blocks:
-        if call.module_type not in _PLAIN_CONV:
+        if not is_single_layer(trace, call):
             for out in call.outputs:
                 yield out, call.path
 

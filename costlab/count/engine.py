@@ -8,13 +8,11 @@ from dataclasses import dataclass, field, replace
 
 from costlab.count.params import ParamConvention, count_params, parse_convention
 from costlab.count.rules import RULES, OpClass, OpCost
-from costlab.count.rules.conv import convolution_cost
-from costlab.count.rules.pool import window_pool_cost
 from costlab.errors import RuleError, UnsupportedOpsError, describe
 from costlab.trace.recorder import ModuleCall, OpEvent, Trace
 from costlab.units import Shape, numel
 
-__all__ = ["LayerCost", "Totals", "ModelCost", "count_costs", "aggregate"]
+__all__ = ["LayerCost", "Totals", "ModelCost", "op_cost", "count_costs", "aggregate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +61,11 @@ class ModelCost:
     param_convention: ParamConvention
 
 
-def _cost(event: OpEvent) -> OpCost | None:
+def op_cost(event: OpEvent) -> OpCost | None:
+    """The cost its rule gives one traced op; None for an op without a rule.
+
+    Raises RuleError naming the op and module when the rule fails.
+    """
     rule = RULES.get(event.op)
     if rule is None:
         return None
@@ -88,7 +90,7 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
     per_path: dict[str, list[tuple[OpEvent, OpCost]]] = {}
     by_class: dict[str, tuple[int, int]] = {}   # op class -> (macs, element-wise ops)
     for event in trace.events:
-        cost = _cost(event)
+        cost = op_cost(event)
         if cost is None:
             unsupported[event.name] += 1
             where.setdefault(event.name, event.module)
@@ -130,34 +132,17 @@ def _row(path: str, costs: list[tuple[OpEvent, OpCost]], call: ModuleCall | None
         input_shape = activations[0].shape if activations else None
         outs = [t for e, _ in costs for t in e.outputs]
         output_shape = outs[-1].shape if outs else None
-    kernel = stride = groups = None
-    for event, _ in costs:
-        rule = RULES.get(event.op)
-        if rule is convolution_cost:
-            kernel = tuple(event.arg("weight").shape[2:])
-            stride = tuple(event.arg("stride", (1,)))
-            groups = int(event.arg("groups", 1))
-            break
-        if rule is window_pool_cost:
-            kernel = tuple(_as_list(event.arg("kernel_size")))
-            stride = tuple(_as_list(event.arg("stride")) or kernel)
-            break
+    # The first op that knows its window (a conv or a pooling) gives the row's geometry.
+    geometry = next((c.geometry for _, c in costs if c.geometry is not None), None)
+    kernel, stride, groups = (geometry.kernel, geometry.stride, geometry.groups) if geometry \
+        else (None, None, None)
     macs_by_class: Counter[str] = Counter()
     for _, cost in costs:
         if cost.macs:
             macs_by_class[str(cost.op_class)] += cost.macs
-    output_elements = 1
-    for size in output_shape or (0,):
-        output_elements *= size
     return LayerCost(path, kind, input_shape, output_shape, kernel, stride, groups, params,
                      sum(c.macs for _, c in costs), sum(c.elementwise for _, c in costs),
-                     output_elements, dict(macs_by_class))
-
-
-def _as_list(value: int | list[int] | tuple[int, ...] | None) -> list[int]:
-    if value is None:
-        return []
-    return [int(v) for v in value] if isinstance(value, list | tuple) else [int(value)]
+                     numel(output_shape), dict(macs_by_class))
 
 
 def aggregate(cost: ModelCost, trace: Trace, depth: int) -> ModelCost:

@@ -59,3 +59,14 @@ def test_unsupported_ops_are_listed_and_strict_fails():
     with pytest.raises(UnsupportedOpsError, match=r"aten._trilinear.default x1 \(first in "
                                                   r"'<root>'\)"):
         count_costs(trace_module(model, [(3, 4), (3, 4)]), strict=True)
+
+
+def test_rows_carry_the_geometry_their_rules_report():
+    model = nn.Sequential(nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=4), nn.MaxPool2d(3, 2),
+                          nn.AvgPool2d(2), nn.ReLU())
+    rows = count_costs(trace_module(model, [(1, 8, 16, 16)])).layers
+    assert [(r.kernel, r.stride, r.groups) for r in rows] == [
+        ((3, 3), (2, 2), 4),       # the conv as built
+        ((3, 3), (2, 2), None),    # pooling has no groups
+        ((2, 2), (2, 2), None),    # stride left out: the kernel, as ATen defaults it
+        (None, None, None)]        # an activation slides no window
