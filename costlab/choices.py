@@ -4,8 +4,12 @@ without torch or pandas, so that `costlab --help` and `costlab list` start at on
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
-__all__ = ["Format", "DType", "View", "ParamConvention", "Optimizer", "METRIC_KEYS", "SORT_KEYS"]
+from costlab.errors import OptionError
+
+__all__ = ["Format", "DType", "View", "ParamConvention", "Optimizer", "METRIC_KEYS", "SORT_KEYS",
+           "parse_choice"]
 
 
 class Format(StrEnum):
@@ -25,6 +29,11 @@ class DType(StrEnum):
     FP16 = "fp16"
     BF16 = "bf16"
     INT8 = "int8"
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element: 4, 2, 2, 1."""
+        return {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}[self.value]
 
 
 class View(StrEnum):
@@ -56,3 +65,20 @@ class Optimizer(StrEnum):
     SGD = "sgd"            # none
     MOMENTUM = "momentum"  # one momentum buffer
     ADAM = "adam"          # first and second moments
+
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
+# What each choice is called in an error message.
+_WHAT: dict[type[StrEnum], str] = {Format: "format", DType: "dtype", View: "view",
+                                   ParamConvention: "parameter convention",
+                                   Optimizer: "optimizer"}
+
+
+def parse_choice(kind: type[Choice], name: Choice | str) -> Choice:
+    """`name` as a member of `kind`; an OptionError listing the members otherwise."""
+    try:
+        return kind(name)
+    except ValueError:
+        raise OptionError(f"unknown {_WHAT.get(kind, kind.__name__)} {name!r}; one of "
+                          f"{', '.join(member.value for member in kind)}") from None

@@ -11,10 +11,9 @@ from typing import Any, Literal
 from torch import nn
 
 from costlab.analyses.analysis import analyze_target
-from costlab.analyses.memory import DType, MemoryAnalysis, analyze_memory, parse_dtype
+from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.api import Analysis
-from costlab.choices import METRIC_KEYS, SORT_KEYS
-from costlab.count.params import ParamConvention, parse_convention
+from costlab.choices import METRIC_KEYS, SORT_KEYS, DType, ParamConvention, parse_choice
 from costlab.errors import OptionError
 from costlab.models.resolve import Target, resolve_model
 from costlab.spec.schema import Scalar
@@ -113,7 +112,7 @@ def measure_target(target: Target, variant: Variant | None = None, *,
                    dtype: DType | str = DType.FP32) -> Measurement:
     """Analyzes a resolved model once and reads every metric of METRICS from the analysis;
     `variant` is what the target was built from, when it came from a MODEL argument."""
-    dtype = parse_dtype(dtype)
+    dtype = parse_choice(DType, dtype)
     analysis = analyze_target(target, params=params, depth=1)
     mem = analysis.memory   # the report's summary, at fp32; peak and largest need no view
     if mem is None or mem.dtype is not dtype:
@@ -170,7 +169,7 @@ def compare(variants: Sequence[Variant], *,
         raise OptionError("name at least one model to compare")
     if sort is not None and sort not in SORT_KEYS:
         raise OptionError(f"cannot sort by {sort!r}; one of {', '.join(SORT_KEYS)}")
-    convention, dtype = parse_convention(params), parse_dtype(dtype)
+    convention, dtype = parse_choice(ParamConvention, params), parse_choice(DType, dtype)
     rows = [measure(v, params=convention, dtype=dtype, batch=batch, inputs=inputs)
             for v in variants]
     ordered = rows if sort is None else sorted(

@@ -12,9 +12,8 @@ from typing import Any
 
 from costlab import units
 from costlab.analyses.compare import METRICS
-from costlab.analyses.memory import DType, parse_dtype
+from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.ci.lockfile import DEFAULT_LOCKFILE
-from costlab.count.params import ParamConvention, parse_convention
 from costlab.errors import ConfigError, CostlabError
 
 __all__ = ["BUDGET_KEYS", "Budget", "ProjectConfig", "find_pyproject", "load_config",
@@ -106,8 +105,8 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
         tolerance = float(table.get("tolerance", 0.0))
         if tolerance < 0:
             raise ValueError
-        params = parse_convention(table.get("params", ParamConvention.TORCH))
-        dtype = parse_dtype(table.get("dtype", DType.FP32))
+        params = parse_choice(ParamConvention, table.get("params", ParamConvention.TORCH))
+        dtype = parse_choice(DType, table.get("dtype", DType.FP32))
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: tolerance must be a percentage of at least 0, got "
                           f"{table.get('tolerance')!r}") from None

@@ -6,7 +6,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from costlab.count.params import ParamConvention, count_params, parse_convention
+from costlab.choices import ParamConvention, parse_choice
+from costlab.count.params import count_params
 from costlab.count.rules import RULES, OpClass, OpCost
 from costlab.errors import RuleError, UnsupportedOpsError, describe
 from costlab.trace.recorder import ModuleCall, OpEvent, Trace
@@ -31,6 +32,16 @@ class LayerCost:
     elementwise: int
     output_elements: int
     macs_by_class: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def feature_map_elements(self) -> int:
+        """(C_in + C_out) x H x W at the input resolution, for a row with 4-d input and output
+        (0 otherwise): the feature maps a layer holds at once (seed 001's Table A1)."""
+        if self.input_shape is None or self.output_shape is None \
+                or len(self.input_shape) != 4 or len(self.output_shape) != 4:
+            return 0
+        return (self.input_shape[1] + self.output_shape[1]) * self.input_shape[2] \
+            * self.input_shape[3]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +94,7 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
     Ops without a rule are collected by name in `unsupported`; with `strict` they raise
     UnsupportedOpsError instead.
     """
-    convention = parse_convention(params)
+    convention = parse_choice(ParamConvention, params)
     param_counts = count_params(trace, convention)
     unsupported: Counter[str] = Counter()
     where: dict[str, str] = {}

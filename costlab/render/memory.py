@@ -19,7 +19,7 @@ from costlab.render.report import (
 )
 
 if TYPE_CHECKING:
-    from costlab.analyses.measure import Measured
+    from costlab.analyses.measure import MeasuredPeak
     from costlab.analyses.memory import MemoryAnalysis
     from costlab.analyses.training import TrainingMemory
     from costlab.api import Analysis
@@ -50,7 +50,7 @@ def memory_dict(analysis: Analysis, mem: MemoryAnalysis) -> dict[str, Any]:
         "bound_bytes": mem.bound.bytes, "bound_block": mem.bound.block,
         "layers": [{"layer": m.path, "input_elements": m.input_elements,
                     "output_elements": m.output_elements, "input_bytes": m.input_bytes,
-                    "output_bytes": m.output_bytes, "a1_elements": m.a1_elements}
+                    "output_bytes": m.output_bytes, "feature_map_elements": m.feature_map_elements}
                    for m in mem.layers],
         "published": [{"source": c.entry.source, "table": c.entry.table,
                        "metric": c.entry.metric, "at": c.entry.at,
@@ -80,7 +80,7 @@ def _ratio(measured: int | None, predicted: int) -> str:
     return f"{measured / predicted:.2f}" if measured is not None and predicted else ""
 
 
-def _measured_row(label: str, measured: Measured, predicted: int) -> list[str]:
+def _measured_row(label: str, measured: MeasuredPeak, predicted: int) -> list[str]:
     return [label, fmt_int(measured.bytes) if measured.bytes is not None else "-",
             fmt_int(predicted), _ratio(measured.bytes, predicted)]
 
@@ -143,7 +143,7 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
                             "(N_in+N_out)xHxW"],
                            [[m.path, fmt_shape(row.input_shape), fmt_shape(row.output_shape),
                              fmt_bytes(m.input_bytes), fmt_bytes(m.output_bytes),
-                             fmt_int(m.a1_elements)]
+                             fmt_int(m.feature_map_elements)]
                             for m, row in zip(mem.layers, analysis.full_cost.layers,
                                               strict=True)],
                            fmt, ["left", "left", "left", "right", "right", "right"])]
@@ -151,8 +151,7 @@ def render_memory(analysis: Analysis, mem: MemoryAnalysis, fmt: Format | str) ->
 
 
 def _element_size(mem: MemoryAnalysis) -> int:
-    from costlab.analyses.memory import bytes_per_element
-    return bytes_per_element(mem.dtype)
+    return mem.dtype.itemsize
 
 
 def _training(t: TrainingMemory, fmt: Format) -> str:
@@ -171,17 +170,16 @@ def _training(t: TrainingMemory, fmt: Format) -> str:
             render_table(["", "", "bytes"], rows, fmt, ["left", "right", "right"]))
 
 
-def _measured(mem: MemoryAnalysis, inference: Measured, fmt: Format) -> str:
+def _measured(mem: MemoryAnalysis, inference: MeasuredPeak, fmt: Format) -> str:
     """The measured inference peak and, when measured too, the training step's, each beside
     the figure predicted for it."""
-    from costlab.analyses.memory import bytes_per_element
-    scale = 4 / bytes_per_element(mem.dtype)   # the real model runs in fp32
+    scale = 4 / mem.dtype.itemsize   # the real model runs in fp32
     rows = [_measured_row("inference peak", inference, int(mem.peak.bytes * scale))]
     if mem.measured_training is not None and mem.training is not None:
         t = mem.training
         rows.append(_measured_row("training step (saved + gradients + in flight)",
                                   mem.measured_training,
-                                  int(t.step_peak_bytes * 4 / bytes_per_element(t.dtype))))
+                                  int(t.step_peak_bytes * 4 / t.dtype.itemsize)))
     return (f"measured, fp32 ({inference.method})\n" +
             render_table(["", "measured bytes", "predicted bytes", "ratio"], rows, fmt,
                          ["left", "right", "right", "right"]))

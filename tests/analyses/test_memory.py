@@ -14,9 +14,9 @@ from costlab.analyses.memory import (
     largest_per_resolution,
     largest_tensor,
     naive_bytes,
-    parse_dtype,
     peak_memory,
 )
+from costlab.choices import DType, parse_choice
 from costlab.count.engine import count_costs
 from costlab.errors import OptionError
 from costlab.trace.recorder import Trace, trace_module
@@ -161,10 +161,11 @@ def test_feature_maps_table_a1_figure():
     cost = count_costs(trace_module(_chain(), [(1, 3, 10, 10)]))
     first = feature_maps(cost, "fp16")[0]
     assert (first.input_elements, first.output_elements) == (300, 800)
-    assert first.a1_elements == (3 + 8) * 10 * 10                     # (N_in + N_out) x H x W
+    assert first.feature_map_elements == (3 + 8) * 10 * 10       # (C_in + C_out) x H x W
     assert first.output_bytes == 1600
 
 
 def test_bad_dtype():
     with pytest.raises(OptionError, match="unknown dtype 'fp8'; one of fp32, fp16, bf16, int8"):
-        parse_dtype("fp8")
+        parse_choice(DType, "fp8")
+    assert [d.itemsize for d in DType] == [4, 2, 2, 1]       # fp32, fp16, bf16, int8
