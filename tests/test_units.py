@@ -75,8 +75,9 @@ def test_amount(text, amount):
     ("nan", "cannot read"),
 ])
 def test_amount_refused(text, words):
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(ValueError, match=words) as error:
         parse_amount(text)
+    assert "%" not in str(error.value).replace("80%", "")     # only forms an amount takes
 
 
 def test_numel():
