@@ -1,4 +1,4 @@
-"""The closed choices a user picks (output format, dtype, view, conventions), in a module
+"""The closed choices a user picks (dtype, view, conventions, optimizer), in a module
 without torch or pandas, so that `costlab --help` and `costlab list` start at once."""
 
 from __future__ import annotations
@@ -9,17 +9,6 @@ from typing import TypeVar
 from costlab.errors import OptionError
 
 __all__ = ["DType", "View", "ParamConvention", "Optimizer", "parse_choice"]
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def parse_choice(kind: type[E], value: str, what: str) -> E:
-    """`kind(value)`, or an OptionError naming `what` and every allowed value."""
-    try:
-        return kind(value)
-    except ValueError:
-        raise OptionError(f"unknown {what} {value!r}; one of "
-                          f"{', '.join(c.value for c in kind)}") from None
 
 
 class DType(StrEnum):
@@ -32,7 +21,7 @@ class DType(StrEnum):
 
     @property
     def itemsize(self) -> int:
-        """Bytes per element."""
+        """Bytes per element: 4, 2, 2, 1."""
         return {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}[self.value]
 
 
@@ -59,3 +48,20 @@ class Optimizer(StrEnum):
     SGD = "sgd"            # none
     MOMENTUM = "momentum"  # one momentum buffer
     ADAM = "adam"          # first and second moments
+
+
+Choice = TypeVar("Choice", bound=StrEnum)
+
+# What each choice is called in an error message.
+_WHAT: dict[type[StrEnum], str] = {DType: "dtype", View: "view",
+                                   ParamConvention: "parameter convention",
+                                   Optimizer: "optimizer"}
+
+
+def parse_choice(kind: type[Choice], name: Choice | str) -> Choice:
+    """`name` as a member of `kind`; an OptionError listing the members otherwise."""
+    try:
+        return kind(name)
+    except ValueError:
+        raise OptionError(f"unknown {_WHAT.get(kind, kind.__name__)} {name!r}; one of "
+                          f"{', '.join(member.value for member in kind)}") from None

@@ -6,7 +6,6 @@ __all__ = [
     "CostlabError",
     "SpecError",
     "UnknownBlockError",
-    "BuildError",
     "ModelLoadError",
     "TraceError",
     "RuleError",
@@ -39,10 +38,6 @@ class SpecError(CostlabError):
 
 class UnknownBlockError(SpecError):
     """A spec names a block type that is not registered."""
-
-
-class BuildError(CostlabError):
-    """A valid spec could not be turned into a module (e.g. a stride leaves no pixels)."""
 
 
 class ModelLoadError(CostlabError):

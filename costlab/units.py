@@ -31,7 +31,7 @@ _SCALES: dict[str, tuple[int, Kind]] = {
     "%": (1, "percent"), "ms": (1, "ms"),
 }
 AMOUNT_FORMS = "an integer (310_000_000, 4,221,032) or a number with K, M, G, B (billion), T, " \
-               "kB, MB, GB, TB, KiB, MiB, GiB, % or ms"
+               "kB, MB, GB, TB, KiB, MiB, GiB, TiB, % or ms"
 _AMOUNT = re.compile(r"\s*([-+]?)((?:\d[\d,_]*)?\.?\d+)\s*([A-Za-z%]*)\s*")
 
 
@@ -75,9 +75,13 @@ def parse_amount(text: str | int | float) -> int:
 
     Raises ValueError when it cannot be read or is not whole ("1.5" or "1.0000005M").
     """
-    quantity = parse_quantity(text)
+    amounts = AMOUNT_FORMS.split(", %")[0]   # the forms without % and ms
+    try:
+        quantity = parse_quantity(text)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace(AMOUNT_FORMS, amounts)) from None
     if quantity.kind in ("percent", "ms"):
-        raise ValueError(f"{text!r} is not an amount; write {AMOUNT_FORMS.split(', %')[0]}")
+        raise ValueError(f"{text!r} is not an amount; write {amounts}")
     if quantity.value.denominator != 1:
         raise ValueError(f"{text!r} is not a whole number")
     return int(quantity.value)
@@ -92,7 +96,9 @@ def numel(shape: Iterable[int] | None) -> int:
 
 def _scaled(value: float, scales: Sequence[tuple[float, str]], digits: int) -> str | None:
     """The largest unit whose rounded value is at least 1, so 999,999 reads 1.00M, never
-    1000.00K."""
+    1000.00K; None below the smallest unit, so 999 stays 999 rather than 1.00K."""
+    if abs(value) < scales[-1][0]:
+        return None
     for scale, suffix in scales:
         shown = round(abs(value) / scale, digits)
         if shown >= 1:

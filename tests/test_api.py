@@ -8,13 +8,15 @@ import pandas as pd
 from torch import nn
 
 import costlab
+from tests.formulas import mobilenetv2_macs
 
 
 def test_analyze_spec():
     result = costlab.analyze("mobilenetv2", alpha=0.35, resolution=96)
     assert set(result.totals) == {"macs", "flops", "params", "elementwise"}
     assert isinstance(result.layers, pd.DataFrame)
-    assert result.layers["macs"].sum() == result.totals["macs"]
+    assert result.layers["macs"].sum() == result.totals["macs"] \
+        == sum(mobilenetv2_macs(0.35, 96).values())                  # by hand, Table 2
     assert result.config["alpha"] == 0.35 and result.config["resolution"] == 96
     assert json.loads(result.to_json())["totals"].items() >= result.totals.items()
     assert result.to_markdown().count("|") > 100

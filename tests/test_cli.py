@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import TOY_SPEC
+from tests.formulas import mobilenetv2_macs
 
 
 def test_report_mobilenetv2_table(run_cli):
@@ -35,6 +36,7 @@ def test_report_json_has_the_documented_keys(run_cli):
     assert data["config"]["alpha"] == 0.5 and data["conventions"]["params"] == "weights"
     totals = data["totals"]
     assert all(isinstance(totals[k], int) for k in ("macs", "flops", "params"))
+    assert totals["macs"] == sum(mobilenetv2_macs(0.5).values())     # by hand, Table 2
     assert totals["flops"] == 2 * totals["macs"]
     assert sum(row["macs"] for row in data["layers"]) == totals["macs"]
 

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
-from costlab.analyses.memory import MemoryAnalysis, View, analyze_memory, parse_view
+from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.metrics import CATALOG
 from costlab.analyses.published import Comparison, compare_reported
 from costlab.analyses.report_document import LAYER_COLUMNS, config_line, layer_rows, report_document
+from costlab.choices import View, parse_choice
 from costlab.count.engine import ModelCost, aggregate, count_costs
 from costlab.count.params import ParamConvention
 from costlab.errors import OptionError
@@ -109,7 +110,7 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
     full = count_costs(trace, params=params, strict=strict)
     cost = full if depth is None else aggregate(full, trace, depth)
     published = tuple(compare_reported(target.spec, target.config, trace, full,
-                                       prefer=f"{parse_view(view)} view")) \
+                                       prefer=f"{parse_choice(View, view)} view")) \
         if target.spec is not None else ()
     summary = analyze_memory(trace, full, dtype="fp32", view="all")
     return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,

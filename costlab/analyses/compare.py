@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from costlab.analyses.measurement import Measurement, Stage, measure, select_metrics
-from costlab.analyses.memory import DType, parse_dtype
 from costlab.analyses.metrics import Metric
-from costlab.count.params import ParamConvention, parse_convention
+from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.errors import OptionError
 from costlab.spec.variants import Variant
 from costlab.trace.inputs import Input
@@ -49,7 +48,7 @@ def compare(variants: Sequence[Variant], *,
     allowed = ("name", *(m.key for m in chosen))
     if sort is not None and sort not in allowed:
         raise OptionError(f"cannot sort by {sort!r}; one of {', '.join(allowed)}")
-    convention, dtype = parse_convention(params), parse_dtype(dtype)
+    convention, dtype = parse_choice(ParamConvention, params), parse_choice(DType, dtype)
     rows = [measure(v, params=convention, dtype=dtype, batch=batch, inputs=inputs,
                     metrics=chosen) for v in variants]
     ordered = rows if sort is None else sorted(

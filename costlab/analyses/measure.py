@@ -18,14 +18,13 @@ from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
 from costlab.trace.inputs import InputSpec, as_input
+from costlab.units import Shape
 
-__all__ = ["Measured", "materialize", "measure_peak"]
-
-Shape = tuple[int, ...]
+__all__ = ["MeasuredPeak", "materialize", "measure_peak"]
 
 
 @dataclass(frozen=True, slots=True)
-class Measured:
+class MeasuredPeak:
     """A measured peak in bytes, how it was measured, or why nothing could be measured."""
 
     bytes: int | None
@@ -78,13 +77,13 @@ def _profiled_peak(run: Callable[[], object]) -> int:
 
 
 def measure_peak(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
-                 training: bool = False) -> Measured:
+                 training: bool = False) -> MeasuredPeak:
     """Peak bytes allocated by one forward pass (with `training`: forward, loss, backward)."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         real = materialize(model, device).train(training)
     except (RuntimeError, NotImplementedError) as exc:
-        return Measured(None, f"not measured: the model cannot be materialized ({exc})")
+        return MeasuredPeak(None, f"not measured: the model cannot be materialized ({exc})")
     args = [as_input(i).tensor(device) for i in inputs]
 
     def run() -> None:
@@ -103,6 +102,6 @@ def measure_peak(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
         torch.cuda.reset_peak_memory_stats()
         run()
         torch.cuda.synchronize()
-        return Measured(torch.cuda.max_memory_allocated() - base,
+        return MeasuredPeak(torch.cuda.max_memory_allocated() - base,
                         "torch.cuda.max_memory_allocated")
-    return Measured(_profiled_peak(run), "torch.profiler memory records (CPU)")
+    return MeasuredPeak(_profiled_peak(run), "torch.profiler memory records (CPU)")

@@ -10,9 +10,9 @@ from typing import Any
 from torch import nn
 
 from costlab.analyses.analysis import Analysis, analyze_target
-from costlab.analyses.memory import DType, MemoryAnalysis, analyze_memory, parse_dtype
+from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.metrics import CATALOG, Metric, default_metrics, get_metric
-from costlab.count.params import ParamConvention
+from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.errors import OptionError
 from costlab.models.resolve import Target, resolve_model
 from costlab.spec.schema import Scalar
@@ -88,7 +88,7 @@ def measure_target(target: Target, variant: Variant | None = None, *,
                    metrics: Sequence[Metric] | None = None) -> Measurement:
     """Analyzes a resolved model once and reads each metric from it; `variant` is what the
     target was built from, when it came from a MODEL argument."""
-    dtype = parse_dtype(dtype)
+    dtype = parse_choice(DType, dtype)
     chosen = tuple(metrics) if metrics is not None else default_metrics()
     analysis = analyze_target(target, params=params, depth=1)
     mem = analysis.memory   # the report's summary, at fp32; peak and largest need no view

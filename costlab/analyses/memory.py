@@ -9,70 +9,41 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from costlab.choices import DType, View, parse_choice
-from costlab.count.engine import ModelCost
-from costlab.errors import OptionError
+from costlab.count.engine import ModelCost, op_cost
 from costlab.trace.recorder import ModuleCall, TensorMeta, Trace
+from costlab.units import Shape, numel
 
-if TYPE_CHECKING:   # memory_document and api import both; neither imports this module back
-    from costlab.analyses.measure import Measured
+if TYPE_CHECKING:   # annotations only: neither module imports this one, and both load torch
+    from costlab.analyses.measure import MeasuredPeak
     from costlab.analyses.training import TrainingMemory
 
-__all__ = ["DType", "View", "LayerMemory", "ResolutionMax", "LargestTensor", "Peak",
-           "BlockBound", "bytes_per_element", "parse_dtype", "parse_view", "feature_maps",
-           "blocks_of", "largest_per_resolution", "largest_tensor", "peak_memory", "naive_bytes",
-           "block_bound", "MemoryAnalysis", "analyze_memory"]
-
-Shape = tuple[int, ...]
-
-
-def bytes_per_element(dtype: DType | str) -> int:
-    return parse_dtype(dtype).itemsize
-
-
-def parse_dtype(name: DType | str) -> DType:
-    return parse_choice(DType, name, "dtype")
-
-
-def parse_view(name: View | str) -> View:
-    try:
-        return View(name)
-    except ValueError:
-        raise OptionError(f"unknown view {name!r}; one of "
-                          f"{', '.join(v.value for v in View)}") from None
-
-
-def _numel(shape: Shape | None) -> int:
-    count = 1
-    for size in shape or (0,):
-        count *= size
-    return count
+__all__ = ["LayerMemory", "ResolutionMax", "LargestTensor", "Peak", "BlockBound",
+           "feature_maps", "blocks_of", "is_single_layer", "largest_per_resolution",
+           "largest_tensor", "peak_memory", "naive_bytes", "block_bound", "MemoryAnalysis",
+           "analyze_memory"]
 
 
 @dataclass(frozen=True, slots=True)
 class LayerMemory:
-    """Feature maps of one layer-table row; `a1_elements` is seed 001's Table A1 figure,
-    (N_in + N_out) x H x W at the layer's input resolution."""
+    """Feature maps of one layer-table row; `feature_map_elements` is (C_in + C_out) x H x W
+    at the layer's input resolution (seed 001 tabulates it as Table A1)."""
 
     path: str
     input_elements: int
     output_elements: int
     input_bytes: int
     output_bytes: int
-    a1_elements: int
+    feature_map_elements: int
 
 
 def feature_maps(cost: ModelCost, dtype: DType | str) -> list[LayerMemory]:
     """Input and output elements and bytes of every row of the layer table."""
-    size = bytes_per_element(dtype)
+    size = parse_choice(DType, dtype).itemsize
     rows = []
     for row in cost.layers:
-        n_in, n_out = _numel(row.input_shape), _numel(row.output_shape)
-        a1 = 0
-        if row.input_shape and row.output_shape and len(row.input_shape) == 4 \
-                and len(row.output_shape) == 4:
-            a1 = (row.input_shape[1] + row.output_shape[1]) * row.input_shape[2] \
-                * row.input_shape[3]
-        rows.append(LayerMemory(row.path, n_in, n_out, n_in * size, n_out * size, a1))
+        n_in, n_out = numel(row.input_shape), numel(row.output_shape)
+        rows.append(LayerMemory(row.path, n_in, n_out, n_in * size, n_out * size,
+                                row.feature_map_elements))
     return rows
 
 
@@ -110,8 +81,21 @@ def blocks_of(trace: Trace) -> list[ModuleCall]:
     return sorted(blocks, key=lambda c: c.first_event)
 
 
-# Single layers, not composite blocks: their outputs are not "bottleneck tensors".
-_PLAIN_CONV = {"ConvBNAct", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"}
+def is_single_layer(trace: Trace, call: ModuleCall) -> bool:
+    """Whether exactly one MAC-carrying op (a conv, a linear, a matmul) runs inside `call`, as
+    in conv + norm + activation: one layer whatever its class (torchvision's
+    Conv2dNormActivation, timm's ConvNormAct, costlab's ConvBNAct), so its output is not a
+    "bottleneck tensor". A module in which two or more run is a composite block; one in which
+    none runs (pooling, flatten) is part of the head, whose pooled 1x1 tensor Table 3 lists.
+    """
+    mac_ops = 0
+    for event in trace.events[call.first_event:call.end_event]:
+        cost = op_cost(event)
+        if cost is not None and cost.macs > 0:
+            mac_ops += 1
+            if mac_ops > 1:
+                return False
+    return mac_ops == 1
 
 
 def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
@@ -130,7 +114,7 @@ def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
                 yield out, call.path
         return
     for call in blocks:
-        if call.module_type not in _PLAIN_CONV:
+        if not is_single_layer(trace, call):
             for out in call.outputs:
                 yield out, call.path
 
@@ -141,7 +125,7 @@ def largest_per_resolution(trace: Trace, view: View | str, dtype: DType | str
 
     Views of one storage count once (flatten's output is the pooled tensor).
     """
-    view, size = parse_view(view), bytes_per_element(dtype)
+    view, size = parse_choice(View, view), parse_choice(DType, dtype).itemsize
     best: dict[tuple[int, int], ResolutionMax] = {}
     seen: set[int] = set()
     for tensor, name in _candidates(trace, view):
@@ -179,7 +163,8 @@ def largest_tensor(trace: Trace, dtype: DType | str) -> LargestTensor | None:
                 best, where = out, event.module or "<root>"
     if best is None:
         return None
-    return LargestTensor(best.shape, best.numel, best.numel * bytes_per_element(dtype), where)
+    size = parse_choice(DType, dtype).itemsize
+    return LargestTensor(best.shape, best.numel, best.numel * size, where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +187,7 @@ def _storage_sizes(trace: Trace) -> dict[int, int]:
 def peak_memory(trace: Trace, dtype: DType | str) -> Peak:
     """Each activation allocated by the op that makes it and freed after its last use (model
     inputs live from the start, outputs to the end); parameters are not activations."""
-    size = bytes_per_element(dtype)
+    size = parse_choice(DType, dtype).itemsize
     elements = _storage_sizes(trace)
     last_use: dict[int, int] = {}
     for event in trace.events:
@@ -232,7 +217,7 @@ def naive_bytes(trace: Trace, dtype: DType | str) -> int:
     """The sum of every tensor the ops produce, as if nothing were ever freed."""
     inputs = {t.storage for t in trace.inputs}
     return sum(n for s, n in _storage_sizes(trace).items() if s not in inputs) \
-        * bytes_per_element(dtype)
+        * parse_choice(DType, dtype).itemsize
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +230,7 @@ class BlockBound:
 
 def block_bound(trace: Trace, dtype: DType | str) -> BlockBound:
     """max over blocks (each treated as one operation) of input bytes + output bytes."""
-    size = bytes_per_element(dtype)
+    size = parse_choice(DType, dtype).itemsize
     best = BlockBound(0, "")
     for call in blocks_of(trace) or [c for c in trace.calls if c.depth == 0]:
         tensors = _distinct(list(call.inputs) + list(call.outputs))
@@ -278,15 +263,15 @@ class MemoryAnalysis:
     naive_bytes: int
     bound: BlockBound
     training: TrainingMemory | None = None   # when asked (costlab.api.memory)
-    measured: Measured | None = None
-    measured_training: Measured | None = None
+    measured: MeasuredPeak | None = None
+    measured_training: MeasuredPeak | None = None
 
 
 def analyze_memory(trace: Trace, cost: ModelCost, *, dtype: DType | str = DType.FP16,
                    view: View | str = View.BLOCKS) -> MemoryAnalysis:
     """The inference memory analyses of a traced model (training and measurement are added
     by `costlab.api.memory`)."""
-    dtype, view = parse_dtype(dtype), parse_view(view)
+    dtype, view = parse_choice(DType, dtype), parse_choice(View, view)
     return MemoryAnalysis(dtype, view, tuple(feature_maps(cost, dtype)),
                           tuple(largest_per_resolution(trace, view, dtype)),
                           largest_tensor(trace, dtype), peak_memory(trace, dtype),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from costlab.analyses.measure import Measured
-from costlab.analyses.memory import MemoryAnalysis, bytes_per_element
+from costlab.analyses.measure import MeasuredPeak
+from costlab.analyses.memory import MemoryAnalysis
 from costlab.analyses.published import Comparison, published_section
 from costlab.analyses.report_document import (
     Analyzed,
@@ -24,8 +24,9 @@ VIEW_MEANING = {
     "all": "every tensor an op produces",
     "blocks": "tensors crossing block boundaries (block inputs and outputs); a block's inner "
               "tensors are disposable, as in MobileNetV2's memory-efficient inference",
-    "bottlenecks": "outputs of composite blocks and of the head, leaving out single conv "
-                   "layers such as the stem (the reading of MobileNetV2's Table 3)",
+    "bottlenecks": "outputs of composite blocks and of the head, leaving out single layers "
+                   "(one conv or linear with its norm and activation, such as the stem): the "
+                   "reading of MobileNetV2's Table 3",
 }
 
 
@@ -109,16 +110,16 @@ def _training(t: TrainingMemory) -> Section:
                                "saved_tensors": t.saved_tensors})
 
 
-def _measured(mem: MemoryAnalysis, inference: Measured) -> Section:
+def _measured(mem: MemoryAnalysis, inference: MeasuredPeak) -> Section:
     """The measured inference peak and, when measured too, the training step's, each beside
     the figure predicted for it (the real model runs in fp32)."""
-    scale = 4 / bytes_per_element(mem.dtype)
+    scale = 4 / mem.dtype.itemsize
     pairs = [("inference", "inference peak", inference, int(mem.peak.bytes * scale))]
     if mem.measured_training is not None and mem.training is not None:
         t = mem.training
         pairs.append(("training", "training step (saved + gradients + in flight)",
                       mem.measured_training,
-                      int(t.step_peak_bytes * 4 / bytes_per_element(t.dtype))))
+                      int(t.step_peak_bytes * 4 / t.dtype.itemsize)))
     rows = tuple({"key": key, "label": label, "measured_bytes": m.bytes,
                   "predicted_bytes": predicted, "method": m.method,
                   "ratio": m.bytes / predicted if m.bytes is not None and predicted else None}
@@ -133,7 +134,7 @@ def _feature_maps(mem: MemoryAnalysis, cost: ModelCost) -> Section:
     rows = tuple({"layer": m.path, "input_shape": row.input_shape,
                   "output_shape": row.output_shape, "input_elements": m.input_elements,
                   "output_elements": m.output_elements, "input_bytes": m.input_bytes,
-                  "output_bytes": m.output_bytes, "feature_map_elements": m.a1_elements}
+                  "output_bytes": m.output_bytes, "feature_map_elements": m.feature_map_elements}
                  for m, row in zip(mem.layers, cost.layers, strict=True))
     columns = (Column("layer", "layer"), Column("input_shape", "input", Unit.SHAPE),
                Column("output_shape", "output", Unit.SHAPE),
@@ -147,7 +148,7 @@ def _feature_maps(mem: MemoryAnalysis, cost: ModelCost) -> Section:
 def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCost) -> Document:
     """Every memory figure of one model at one dtype and view; deterministic except for the
     measured figures."""
-    size = bytes_per_element(mem.dtype)
+    size = mem.dtype.itemsize
     heading = (config_line(analysis.name, analysis.config),
                f"activations at {mem.dtype} ({size} byte{'s' * (size > 1)} per element); "
                "1 kB = 1000 bytes")

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from costlab.analyses.memory import DType, ResolutionMax, View, largest_per_resolution
+from costlab.analyses.memory import ResolutionMax, largest_per_resolution
+from costlab.choices import DType, View
 from costlab.count.engine import ModelCost
 from costlab.count.params import ParamConvention, count_params
 from costlab.registry import registrar
@@ -20,8 +21,8 @@ from costlab.render.section import Column, Section, Unit
 from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.trace.recorder import Trace
 
-__all__ = ["Comparison", "METRICS", "register_metric", "variant_matches", "variant_config",
-           "compare_entry", "compare_reported", "verdict", "significant_digits",
+__all__ = ["Comparison", "PUBLISHED_METRICS", "register_published_metric", "variant_matches",
+           "variant_config", "compare_entry", "compare_reported", "verdict", "significant_digits",
            "published_rows", "published_section"]
 
 # The MobileNet papers count conv and linear weights and leave batch norm out.
@@ -29,28 +30,29 @@ DEFAULT_PARAM_CONVENTION = ParamConvention.WEIGHTS
 
 Candidates = dict[str, int]   # convention label -> computed value; the first is the default
 MetricFn = Callable[[Trace, ModelCost, Reported], Candidates]
-METRICS: dict[str, MetricFn] = {}
+PUBLISHED_METRICS: dict[str, MetricFn] = {}
 
 
-register_metric = registrar(METRICS, "metric")
-"""`@register_metric("macs")`: how a reported metric is computed from the trace and counts."""
+register_published_metric = registrar(PUBLISHED_METRICS, "metric")
+"""`@register_published_metric("macs")`: how a reported metric is computed from the trace and
+counts."""
 
 
-@register_metric("macs")
+@register_published_metric("macs")
 def _macs(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
     t = cost.totals
     return {"macs": t.macs, "flops (2 x macs)": t.flops,
             "macs + element-wise ops": t.macs + t.elementwise}
 
 
-@register_metric("flops")
+@register_published_metric("flops")
 def _flops(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
     t = cost.totals
     return {"flops (2 x macs)": t.flops, "macs": t.macs,
             "2 x macs + element-wise ops": t.flops_with_elementwise}
 
 
-@register_metric("params")
+@register_published_metric("params")
 def _params(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
     first = ParamConvention(entry.convention or DEFAULT_PARAM_CONVENTION)
     order = [first] + [c for c in ParamConvention if c is not first]
@@ -76,7 +78,7 @@ def _per_resolution(field: str) -> MetricFn:
     return metric
 
 
-@register_metric("max_memory_bytes")
+@register_published_metric("max_memory_bytes")
 def _max_memory(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
     """Table 3's last row: the largest of the per-resolution maxima, 16-bit, per view."""
     return {f"{view} view": max((r.bytes for r in largest_per_resolution(trace, view,
@@ -85,8 +87,8 @@ def _max_memory(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
             for view in (View.BLOCKS, View.BOTTLENECKS, View.ALL)}
 
 
-register_metric("memory_bytes")(_per_resolution("bytes"))
-register_metric("max_channels")(_per_resolution("channels"))
+register_published_metric("memory_bytes")(_per_resolution("bytes"))
+register_published_metric("max_channels")(_per_resolution("channels"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +174,9 @@ def compare_entry(entry: Reported, candidates: Candidates, prefer: str | None = 
 def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
                      cost: ModelCost, prefer: str | None = None) -> list[Comparison]:
     """Every computable figure the spec reports for this configuration."""
-    return [compare_entry(entry, METRICS[entry.metric](trace, cost, entry), prefer)
+    return [compare_entry(entry, PUBLISHED_METRICS[entry.metric](trace, cost, entry), prefer)
             for entry in spec.reported
-            if entry.metric in METRICS and variant_matches(spec, entry, config)]
+            if entry.metric in PUBLISHED_METRICS and variant_matches(spec, entry, config)]
 
 
 def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:

@@ -11,33 +11,24 @@ from torch import nn
 
 from costlab.choices import DType, Optimizer, parse_choice
 from costlab.count.engine import ModelCost
-from costlab.errors import OptionError, TraceError, describe
+from costlab.errors import TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input
 from costlab.trace.meta import FastMeta
+from costlab.units import Shape
 
 __all__ = ["Optimizer", "TrainingMemory", "saved_activation_elements", "training_memory",
-           "formula_001"]
-
-Shape = tuple[int, ...]
+           "weights_and_feature_map_bytes"]
 
 
 _STATE_COPIES = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}
-
-
-def parse_optimizer(name: Optimizer | str) -> Optimizer:
-    try:
-        return Optimizer(name)
-    except ValueError:
-        raise OptionError(f"unknown optimizer {name!r}; one of "
-                          f"{', '.join(o.value for o in Optimizer)}") from None
 
 
 @dataclass(frozen=True, slots=True)
 class TrainingMemory:
     """Bytes held during one training step, by kind, and the total."""
 
-    dtype: str
-    optimizer: str
+    dtype: DType
+    optimizer: Optimizer
     batch: int
     params_bytes: int
     gradients_bytes: int
@@ -45,7 +36,7 @@ class TrainingMemory:
     saved_activations_bytes: int
     saved_tensors: int
     gradient_in_flight_bytes: int  # the largest activation's gradient, flowing back
-    formula_bytes: int             # seed 001, section 5.1, on the same model
+    formula_bytes: int             # weights_and_feature_map_bytes of the same model
 
     @property
     def step_peak_bytes(self) -> int:
@@ -94,14 +85,12 @@ def saved_activation_elements(model: nn.Module, inputs: Sequence[InputSpec | Sha
     return sum(saved.values()), len(saved), max(saved.values(), default=0)
 
 
-def formula_001(cost: ModelCost) -> int:
-    """Seed 001, section 5.1: (parameters + parameter gradients + feature map + filter map
-    size) x 4, with the feature map the largest (N_in + N_out) x H x W of Table A1 and the
-    filter map the largest filter coefficient count of Table A2."""
-    feature_map = max(((r.input_shape[1] + r.output_shape[1]) * r.input_shape[2]
-                       * r.input_shape[3] for r in cost.layers
-                       if r.input_shape and r.output_shape and len(r.input_shape) == 4
-                       and len(r.output_shape) == 4), default=0)
+def weights_and_feature_map_bytes(cost: ModelCost) -> int:
+    """A closed-form estimate of training memory from the layer table alone, the formula of
+    seed 001, section 5.1: (parameters + parameter gradients + feature map + filter map) x 4
+    bytes, with the feature map the largest (C_in + C_out) x H x W of any layer (Table A1) and
+    the filter map the largest parameter count of a conv or pooling layer (Table A2)."""
+    feature_map = max((r.feature_map_elements for r in cost.layers), default=0)
     filter_map = max((r.params for r in cost.layers if r.kernel is not None), default=0)
     return (2 * cost.totals.params + feature_map + filter_map) * 4
 
@@ -110,12 +99,13 @@ def training_memory(model: nn.Module, inputs: Sequence[InputSpec | Shape], cost:
                     optimizer: Optimizer | str = Optimizer.ADAM,
                     dtype: DType | str = DType.FP32) -> TrainingMemory:
     """Memory of one training step at `dtype`; `cost` must count params under `torch`."""
-    optimizer, size = parse_optimizer(optimizer), parse_choice(DType, dtype, "dtype").itemsize
+    optimizer, dtype = parse_choice(Optimizer, optimizer), parse_choice(DType, dtype)
+    size = dtype.itemsize
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     elements, count, largest = saved_activation_elements(model, inputs)
     batch = as_input(inputs[0]).shape[0] if inputs else 1
-    return TrainingMemory(str(dtype), str(optimizer), batch,
+    return TrainingMemory(dtype, optimizer, batch,
                           total * size, trainable * size,
                           _STATE_COPIES[optimizer] * trainable * size, elements * size, count,
-                          largest * size, formula_001(cost))
+                          largest * size, weights_and_feature_map_bytes(cost))

@@ -11,7 +11,7 @@ from costlab.blocks.context import BuildContext, Width
 from costlab.blocks.layers import Activation, ChannelShuffle, make_activation
 from costlab.blocks.registry import register_block
 
-__all__ = ["PoolArgs", "LinearArgs", "ActArgs", "DropoutArgs", "NoArgs", "ShuffleArgs"]
+__all__ = ["PoolArgs", "LinearArgs", "ActArgs", "DropoutArgs", "NoArgs", "ChannelShuffleArgs"]
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def build_batchnorm(args: NoArgs, ctx: BuildContext) -> nn.Module:
 
 
 @dataclass(frozen=True)
-class ShuffleArgs:
+class ChannelShuffleArgs:
     g: int                 # groups
 
     def __post_init__(self) -> None:
@@ -137,8 +137,8 @@ class ShuffleArgs:
             raise ValueError(f"g must be at least 1, got {self.g}")
 
 
-@register_block("channel_shuffle", ShuffleArgs)
-def build_channel_shuffle(args: ShuffleArgs, ctx: BuildContext) -> nn.Module:
+@register_block("channel_shuffle", ChannelShuffleArgs)
+def build_channel_shuffle(args: ChannelShuffleArgs, ctx: BuildContext) -> nn.Module:
     """ShuffleNet's channel shuffle across g groups."""
     if ctx.channels % args.g:
         raise ValueError(f"g={args.g} does not divide {ctx.channels} channels")

@@ -17,10 +17,9 @@ from costlab.blocks.registry import bind_args, get_block
 from costlab.errors import SpecError, first_line
 from costlab.spec.schema import ArchSpec, LayerSpec, Scalar
 from costlab.trace.meta import FastMeta
+from costlab.units import Shape
 
 __all__ = ["BuiltModel", "build_model", "input_shape"]
-
-Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from costlab.blocks.registry import register_block
 
 __all__ = ["NasnetArgs", "NasnetCell", "NasnetBody", "NORMAL", "REDUCTION"]
 
-Input = str | int    # "cur", "prev", or the index of an earlier combination in the cell
-Combination = tuple[tuple[str, Input], tuple[str, Input]]
+CellInput = str | int    # "cur", "prev", or the index of an earlier combination in the cell
+Combination = tuple[tuple[str, CellInput], tuple[str, CellInput]]
 
 # Figure 4 (left): the NASNet-A normal cell; its output concatenates prev and all five sums.
 NORMAL: tuple[Combination, ...] = (
@@ -29,7 +29,7 @@ NORMAL: tuple[Combination, ...] = (
     (("avg3", "prev"), ("avg3", "prev")),
     (("sep3", "cur"), ("id", "cur")),
 )
-NORMAL_OUTPUT: tuple[Input, ...] = ("prev", 0, 1, 2, 3, 4)
+NORMAL_OUTPUT: tuple[CellInput, ...] = ("prev", 0, 1, 2, 3, 4)
 
 # Figure 4 (right): the reduction cell; ops on a cell input have stride 2.
 REDUCTION: tuple[Combination, ...] = (
@@ -39,7 +39,7 @@ REDUCTION: tuple[Combination, ...] = (
     (("avg3", 0), ("id", 1)),
     (("sep3", 0), ("max3/2", "cur")),
 )
-REDUCTION_OUTPUT: tuple[Input, ...] = (1, 2, 3, 4)
+REDUCTION_OUTPUT: tuple[CellInput, ...] = (1, 2, 3, 4)
 
 
 class ReluConvBN(nn.Sequential):
@@ -102,7 +102,7 @@ def _make_op(name: str, channels: int, width: int) -> nn.Module:
 class NasnetCell(nn.Module):
     """One cell: adjust both inputs, five sums of two ops, concatenation."""
 
-    def __init__(self, combinations: tuple[Combination, ...], output: tuple[Input, ...],
+    def __init__(self, combinations: tuple[Combination, ...], output: tuple[CellInput, ...],
                  cur_channels: int, prev_channels: int, width: int, prev_adjust: str) -> None:
         super().__init__()
         self.combinations, self.output = combinations, output
@@ -122,7 +122,7 @@ class NasnetCell(nn.Module):
         self.out_channels = width * len(output)
 
     def forward(self, cur: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        states: dict[Input, torch.Tensor] = {"cur": self.cur_adjust(cur),
+        states: dict[CellInput, torch.Tensor] = {"cur": self.cur_adjust(cur),
                                              "prev": self.prev_adjust(prev)}
         ops = iter(self.ops)
         for index, ((_, left), (_, right)) in enumerate(self.combinations):

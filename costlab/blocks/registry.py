@@ -25,12 +25,11 @@ Builder = Callable[[Any, "BuildContext"], "nn.Module"]
 
 @dataclass(frozen=True, slots=True)
 class BlockDef:
-    """A registered block: its YAML name, argument type, builder and one-line description."""
+    """A registered block: its YAML name, argument type and builder."""
 
     op: str
     args_type: type
     build: Builder
-    doc: str
 
     @property
     def repeats(self) -> bool:
@@ -49,8 +48,7 @@ def register_block(op: str, args_type: type) -> Callable[[Builder], Builder]:
     def decorate(build: Builder) -> Builder:
         if op in BLOCKS:
             raise RuleError(f"block {op!r} is registered twice")
-        doc = (build.__doc__ or "").strip().splitlines()[0] if build.__doc__ else ""
-        BLOCKS[op] = BlockDef(op, args_type, build, doc)
+        BLOCKS[op] = BlockDef(op, args_type, build)
         return build
 
     return decorate

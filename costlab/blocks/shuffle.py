@@ -12,7 +12,7 @@ from costlab.blocks.context import BuildContext
 from costlab.blocks.layers import ChannelShuffle, ConvBNAct
 from costlab.blocks.registry import register_block
 
-__all__ = ["ShuffleArgs", "ShuffleUnit", "STAGE2_CHANNELS"]
+__all__ = ["ShuffleUnitArgs", "ShuffleUnit", "STAGE2_CHANNELS"]
 
 # ShuffleNet Table 1: Stage 2 output channels at scale 1x for each group count; Stage 3 and 4
 # double them.
@@ -20,7 +20,7 @@ STAGE2_CHANNELS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
 
 
 @dataclass(frozen=True)
-class ShuffleArgs:
+class ShuffleUnitArgs:
     stage: int             # 2, 3 or 4 (Table 1)
     g: int                 # groups of the 1x1 convolutions
     n: int = 1             # repeats
@@ -64,8 +64,8 @@ class ShuffleUnit(nn.Module):
         return result
 
 
-@register_block("shuffle_unit", ShuffleArgs)
-def build_shuffle_unit(args: ShuffleArgs, ctx: BuildContext) -> nn.Module:
+@register_block("shuffle_unit", ShuffleUnitArgs)
+def build_shuffle_unit(args: ShuffleUnitArgs, ctx: BuildContext) -> nn.Module:
     """ShuffleNet v1 unit of Stage 2-4 (Table 1); channels scaled by alpha (the paper's s),
     rounded to a multiple of 4g so that the bottleneck (out/4) splits into g groups."""
     base = STAGE2_CHANNELS[args.g] * 2 ** (args.stage - 2)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from costlab import units
 from costlab.analyses.metrics import budget_keys
 from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.errors import ConfigError, CostlabError
@@ -19,14 +20,6 @@ __all__ = ["DEFAULT_LOCKFILE", "Budget", "ProjectConfig", "find_pyproject", "loa
 
 DEFAULT_LOCKFILE = "costlab.lock.json"
 _KEYS = ("lockfile", "tolerance", "params", "dtype", "budgets")
-
-# Decimal multipliers, as costlab prints them (300.77M, 9.6 MB); binary ones only when named
-# so (MiB). Case matters ("Mb" or "m" are refused), so every accepted form reads one way.
-_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-             "B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-             "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
-_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-z]*)")
-
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -58,31 +51,18 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 
 
 def parse_amount(value: Any, where: str) -> int:
-    """310000000, 310_000_000, "310M", "3.5M", "12 MB" or "8MiB" -> an exact integer."""
+    """310000000, 310_000_000, "310M", "3.5M", "12 MB" or "8MiB" -> an exact integer, read by
+    costlab.units (the grammar spec figures use too); a ConfigError naming `where` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ConfigError(f"{where}: expected a number such as 310_000_000 or \"310M\", "
                           f"got {value!r}")
-    if isinstance(value, str):
-        match = _AMOUNT.fullmatch(value.strip())
-        suffix = match.group(2) if match else ""
-        if match is None or suffix not in _SUFFIXES:
-            raise ConfigError(f"{where}: cannot read {value!r}; write an integer or a number "
-                              "with K, M, G, T (x1000), B, kB, MB, GB or KiB, MiB, GiB")
-        number, scale = match.group(1), _SUFFIXES[suffix]
-        whole, _, frac = number.partition(".")
-        # Exact decimal arithmetic: "3.5M" is 3_500_000, not float(3.5) * 1e6.
-        numerator = int(whole + frac) * scale
-        denominator = 10 ** len(frac)
-        if numerator % denominator:
-            raise ConfigError(f"{where}: {value!r} is not a whole number")
-        value = numerator // denominator
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ConfigError(f"{where}: {value!r} is not a whole number")
-        value = int(value)
-    if value < 0:
-        raise ConfigError(f"{where}: a budget cannot be negative, got {value}")
-    return int(value)
+    try:
+        amount = units.parse_amount(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if amount < 0:
+        raise ConfigError(f"{where}: a budget cannot be negative, got {amount}")
+    return amount
 
 
 def parse_limits(limits: Mapping[str, Any], where: str) -> dict[str, int]:
@@ -124,9 +104,8 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
         tolerance = float(table.get("tolerance", 0.0))
         if tolerance < 0:
             raise ValueError
-        params = parse_choice(ParamConvention, table.get("params", ParamConvention.TORCH),
-                              "parameter convention")
-        dtype = parse_choice(DType, table.get("dtype", DType.FP32), "dtype")
+        params = parse_choice(ParamConvention, table.get("params", ParamConvention.TORCH))
+        dtype = parse_choice(DType, table.get("dtype", DType.FP32))
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: tolerance must be a percentage of at least 0, got "
                           f"{table.get('tolerance')!r}") from None

@@ -12,19 +12,18 @@ from typing import Any
 
 from costlab import __version__
 from costlab.analyses.measurement import Measurement, measure, select_metrics
-from costlab.analyses.memory import DType, parse_dtype
 from costlab.analyses.metrics import CATALOG, Metric, counted_metrics, default_metrics
+from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.ci.budgets import DEFAULT_LOCKFILE
-from costlab.count.params import ParamConvention, parse_convention
 from costlab.errors import CostlabError, LockfileError, OptionError
 from costlab.spec.variants import Variant
 from costlab.trace.inputs import Input, as_input, parse_input, parse_shape
+from costlab.units import Shape
 
 __all__ = ["DEFAULT_LOCKFILE", "LOCK_FORMAT", "LockEntry", "LockFile", "entry_of",
            "lockable_metrics", "snapshot", "refresh", "dump_lock", "write_lock", "load_lock"]
 
 LOCK_FORMAT = 1
-Shape = tuple[int, ...]
 
 
 
@@ -102,7 +101,7 @@ def refresh(lock: LockFile, *, params: ParamConvention | str | None = None,
 def _measure_all(requests: Sequence[tuple[Variant, int, tuple[Input, ...] | None]],
                  params: ParamConvention | str, dtype: DType | str,
                  source: Path | str | None = None) -> LockFile:
-    convention, element = parse_convention(params), parse_dtype(dtype)
+    convention, element = parse_choice(ParamConvention, params), parse_choice(DType, dtype)
     entries = {}
     for variant, batch, inputs in requests:
         try:
@@ -185,8 +184,8 @@ def _parse(data: Any) -> LockFile:
     conventions, entries = data["conventions"], data["entries"]
     _require(isinstance(entries, dict), "'entries' is not an object")
     parsed = {name: _parse_entry(name, raw) for name, raw in entries.items()}
-    return LockFile(parsed, parse_convention(conventions["params"]),
-                    parse_dtype(conventions["dtype"]), str(data["costlab_version"]))
+    return LockFile(parsed, parse_choice(ParamConvention, conventions["params"]),
+                    parse_choice(DType, conventions["dtype"]), str(data["costlab_version"]))
 
 
 def _parse_entry(name: str, raw: Any) -> LockEntry:

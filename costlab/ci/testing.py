@@ -9,19 +9,16 @@ from typing import Any
 from torch import nn
 
 from costlab.analyses.measurement import Measurement, measure
-from costlab.analyses.memory import DType, parse_dtype
+from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.ci.budgets import parse_limits
 from costlab.ci.check import metric_checks
 from costlab.ci.check_document import explain
 from costlab.ci.lockfile import load_lock
-from costlab.count.params import ParamConvention, parse_convention
 from costlab.errors import LockfileError, OptionError
 from costlab.spec.variants import parse_variant
 from costlab.trace.inputs import Input
 
 __all__ = ["assert_within_budget"]
-
-Shape = tuple[int, ...]
 
 
 def assert_within_budget(model: str | nn.Module, *,
@@ -45,8 +42,9 @@ def assert_within_budget(model: str | nn.Module, *,
     lock = load_lock(baseline) if baseline is not None else None
     if not budget and lock is None:
         raise OptionError("assert_within_budget needs a limit (max_macs=...) or a baseline")
-    convention = parse_convention(params or (lock.params if lock else ParamConvention.TORCH))
-    element = parse_dtype(dtype or (lock.dtype if lock else DType.FP32))
+    convention = parse_choice(ParamConvention,
+                              params or (lock.params if lock else ParamConvention.TORCH))
+    element = parse_choice(DType, dtype or (lock.dtype if lock else DType.FP32))
     if lock is not None and (lock.params, lock.dtype) != (convention, element):
         raise OptionError(f"{baseline} counts params under '{lock.params}' at {lock.dtype}; "
                           f"asked for '{convention}' at {element}")

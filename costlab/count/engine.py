@@ -6,16 +6,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from costlab.count.params import ParamConvention, count_params, parse_convention
+from costlab.choices import ParamConvention, parse_choice
+from costlab.count.params import count_params
 from costlab.count.rules import RULES, OpClass, OpCost
-from costlab.count.rules.conv import convolution_cost
-from costlab.count.rules.pool import window_pool_cost
 from costlab.errors import RuleError, UnsupportedOpsError, describe
 from costlab.trace.recorder import ModuleCall, OpEvent, Trace
+from costlab.units import Shape, numel
 
-__all__ = ["LayerCost", "Totals", "ModelCost", "count_costs", "aggregate"]
-
-Shape = tuple[int, ...]
+__all__ = ["LayerCost", "Totals", "ModelCost", "op_cost", "count_costs", "aggregate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +32,16 @@ class LayerCost:
     elementwise: int
     output_elements: int
     macs_by_class: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def feature_map_elements(self) -> int:
+        """(C_in + C_out) x H x W at the input resolution, for a row with 4-d input and output
+        (0 otherwise): the feature maps a layer holds at once (seed 001's Table A1)."""
+        if self.input_shape is None or self.output_shape is None \
+                or len(self.input_shape) != 4 or len(self.output_shape) != 4:
+            return 0
+        return (self.input_shape[1] + self.output_shape[1]) * self.input_shape[2] \
+            * self.input_shape[3]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +72,11 @@ class ModelCost:
     param_convention: ParamConvention
 
 
-def _cost(event: OpEvent) -> OpCost | None:
+def op_cost(event: OpEvent) -> OpCost | None:
+    """The cost its rule gives one traced op; None for an op without a rule.
+
+    Raises RuleError naming the op and module when the rule fails.
+    """
     rule = RULES.get(event.op)
     if rule is None:
         return None
@@ -82,14 +94,14 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
     Ops without a rule are collected by name in `unsupported`; with `strict` they raise
     UnsupportedOpsError instead.
     """
-    convention = parse_convention(params)
+    convention = parse_choice(ParamConvention, params)
     param_counts = count_params(trace, convention)
     unsupported: Counter[str] = Counter()
     where: dict[str, str] = {}
     per_path: dict[str, list[tuple[OpEvent, OpCost]]] = {}
     by_class: dict[str, tuple[int, int]] = {}   # op class -> (macs, element-wise ops)
     for event in trace.events:
-        cost = _cost(event)
+        cost = op_cost(event)
         if cost is None:
             unsupported[event.name] += 1
             where.setdefault(event.name, event.module)
@@ -131,34 +143,17 @@ def _row(path: str, costs: list[tuple[OpEvent, OpCost]], call: ModuleCall | None
         input_shape = activations[0].shape if activations else None
         outs = [t for e, _ in costs for t in e.outputs]
         output_shape = outs[-1].shape if outs else None
-    kernel = stride = groups = None
-    for event, _ in costs:
-        rule = RULES.get(event.op)
-        if rule is convolution_cost:
-            kernel = tuple(event.arg("weight").shape[2:])
-            stride = tuple(event.arg("stride", (1,)))
-            groups = int(event.arg("groups", 1))
-            break
-        if rule is window_pool_cost:
-            kernel = tuple(_as_list(event.arg("kernel_size")))
-            stride = tuple(_as_list(event.arg("stride")) or kernel)
-            break
+    # The first op that knows its window (a conv or a pooling) gives the row's geometry.
+    geometry = next((c.geometry for _, c in costs if c.geometry is not None), None)
+    kernel, stride, groups = (geometry.kernel, geometry.stride, geometry.groups) if geometry \
+        else (None, None, None)
     macs_by_class: Counter[str] = Counter()
     for _, cost in costs:
         if cost.macs:
             macs_by_class[str(cost.op_class)] += cost.macs
-    output_elements = 1
-    for size in output_shape or (0,):
-        output_elements *= size
     return LayerCost(path, kind, input_shape, output_shape, kernel, stride, groups, params,
                      sum(c.macs for _, c in costs), sum(c.elementwise for _, c in costs),
-                     output_elements, dict(macs_by_class))
-
-
-def _as_list(value: int | list[int] | tuple[int, ...] | None) -> list[int]:
-    if value is None:
-        return []
-    return [int(v) for v in value] if isinstance(value, list | tuple) else [int(value)]
+                     numel(output_shape), dict(macs_by_class))
 
 
 def aggregate(cost: ModelCost, trace: Trace, depth: int) -> ModelCost:
@@ -186,12 +181,5 @@ def aggregate(cost: ModelCost, trace: Trace, depth: int) -> ModelCost:
             out_shape, None, None, None,
             sum(m.params for m in members), sum(m.macs for m in members),
             sum(m.elementwise for m in members),
-            _numel(out_shape), dict(macs_by_class)))
+            numel(out_shape), dict(macs_by_class)))
     return replace(cost, layers=tuple(rows))
-
-
-def _numel(shape: Shape | None) -> int:
-    count = 1
-    for size in shape or (0,):
-        count *= size
-    return count

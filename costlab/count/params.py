@@ -6,11 +6,10 @@ from collections import Counter
 
 import torch
 
-from costlab.choices import ParamConvention
-from costlab.errors import OptionError
+from costlab.choices import ParamConvention, parse_choice
 from costlab.trace.recorder import OpEvent, Trace
 
-__all__ = ["ParamConvention", "count_params", "parse_convention"]
+__all__ = ["ParamConvention", "count_params"]
 
 aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
@@ -25,15 +24,6 @@ def _owner(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name else ""
 
 
-def parse_convention(name: ParamConvention | str) -> ParamConvention:
-    """The convention named; OptionError listing the four otherwise."""
-    try:
-        return ParamConvention(name)
-    except ValueError:
-        raise OptionError(f"unknown parameter convention {name!r}; one of "
-                          f"{', '.join(c.value for c in ParamConvention)}") from None
-
-
 def count_params(trace: Trace, convention: ParamConvention | str) -> Counter[str]:
     """Parameter count per owning module path under `convention`.
 
@@ -41,7 +31,7 @@ def count_params(trace: Trace, convention: ParamConvention | str) -> Counter[str
     C elements; after one with a bias it folds in for free; a batch norm with no such producer
     (e.g. on the network input) keeps its scale and shift.
     """
-    convention = parse_convention(convention)
+    convention = parse_choice(ParamConvention, convention)
     counts: Counter[str] = Counter()
     for name, meta in trace.params.items():
         owner = _owner(name)

@@ -19,7 +19,6 @@ if TYPE_CHECKING:   # matplotlib is imported inside the figure functions, when o
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from costlab.analyses.analysis import Analysis
 
 __all__ = ["AccuracyPoint", "accuracy_points", "FIGURES", "draw_figures"]
 
@@ -34,7 +33,6 @@ class AccuracyPoint:
     top1: float
     macs: int
     params: int
-    memory_bytes: int
 
 
 def _label(title: str, entry: Reported) -> str:
@@ -47,7 +45,6 @@ def accuracy_points(ev: Evaluator, sources: tuple[str, ...] | None = None
                     ) -> list[AccuracyPoint]:
     """Every top-1 entry of every spec (optionally only from some seeds), with its costs."""
     from costlab.analyses.published import variant_config
-    from costlab.analyses.training import formula_001
     points, seen = [], set()
     for name in find_specs():
         spec = ev.spec(name)
@@ -62,8 +59,7 @@ def accuracy_points(ev: Evaluator, sources: tuple[str, ...] | None = None
             result = ev.analysis(name, config, convention="weights")
             points.append(AccuracyPoint(
                 name, _label(spec.title, entry), f"seed {entry.source}, {entry.table}",
-                entry.value, result.totals["macs"], result.totals["params"],
-                formula_001(ev.analysis(name, config).full_cost)))
+                entry.value, result.totals["macs"], result.totals["params"]))
     return points
 
 
@@ -122,7 +118,7 @@ def memory_per_architecture(ev: Evaluator, directory: Path) -> Path:
     by costlab's training memory (batch 1, SGD, fp32)."""
     import matplotlib.pyplot as plt
 
-    from costlab.analyses.training import training_memory
+    from costlab.analyses.training import training_memory, weights_and_feature_map_bytes
     from costlab.models.resolve import resolve_model
     names = ["alexnet", "vgg16", "resnet18", "mobilenetv2", "mobilenetv2_standard_001",
              "mobilenetv2_reduced_001"]
@@ -130,7 +126,7 @@ def memory_per_architecture(ev: Evaluator, directory: Path) -> Path:
     for name in names:
         result = ev.analysis(name)
         target = resolve_model(name)
-        formula.append(_formula(result))
+        formula.append(weights_and_feature_map_bytes(result.full_cost))
         training.append(training_memory(target.module, target.input_shapes,
                                         result.full_cost, optimizer="sgd").total_bytes)
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -148,11 +144,6 @@ def memory_per_architecture(ev: Evaluator, directory: Path) -> Path:
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, directory / "memory-per-architecture.png")
-
-
-def _formula(result: Analysis) -> int:
-    from costlab.analyses.training import formula_001
-    return formula_001(result.full_cost)
 
 
 @_figure("accuracy-density")

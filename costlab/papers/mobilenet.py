@@ -12,7 +12,7 @@ from costlab.papers.tables import (
     entry_rows,
     paper_table,
 )
-from costlab.spec.schema import parse_published
+from costlab.units import parse_quantity
 
 __all__: list[str] = []
 
@@ -46,7 +46,8 @@ def v1_vs_v2(ev: Evaluator) -> PaperTable:
     v2 = ev.analysis("mobilenetv2", convention="weights")
     keras_1001 = ev.analysis("mobilenetv1", {"num_classes": 1001}, convention="keras")
     ratio = v2.totals["params"] / v1.totals["params"] * 100
-    published, precision = parse_published("80%")
+    claim = parse_quantity("80%")
+    published, precision = float(claim.value), float(claim.precision)
     rows.append(("V2 / V1", "default", "params ratio (weights)", "80%", f"{ratio:.2f}%",
                  f"{published - ratio:+.2f} points", verdict(published, precision, ratio),
                  "'it only has 80% of the parameter count that V1 has'"))

@@ -21,9 +21,10 @@ def select_tables(names: Sequence[str]) -> list[str]:
     return list(names) or sorted(TABLES)
 
 
-def reproduce(names: Sequence[str] = ()) -> dict[str, str]:
-    """slug -> markdown, for the tables named (all by default)."""
-    evaluator = Evaluator()
+def reproduce(names: Sequence[str] = (), evaluator: Evaluator | None = None) -> dict[str, str]:
+    """slug -> markdown, for the tables named (all by default); `evaluator` shares analyses
+    with another caller (the figures), a fresh one otherwise."""
+    evaluator = evaluator or Evaluator()
     return {slug: render_report(slug, TABLES[slug](evaluator)) for slug in select_tables(names)}
 
 

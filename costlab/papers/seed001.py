@@ -3,7 +3,7 @@ memory formula of section 5.1 and Table 11."""
 
 from __future__ import annotations
 
-from costlab.analyses.training import formula_001, training_memory
+from costlab.analyses.training import training_memory, weights_and_feature_map_bytes
 from costlab.count.engine import LayerCost
 from costlab.count.params import count_params
 from costlab.papers.mobilenet import MACS, PARAMS, VERDICTS
@@ -150,7 +150,7 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
                                      (REDUCED, "709,120 + 709,120 + 196,608 + 2,983,984",
                                       "18,395,328 (text: 4.6MB)")):
         result = ev.analysis(name)
-        computed = formula_001(result.full_cost)
+        computed = weights_and_feature_map_bytes(result.full_cost)
         formula.append((ev.spec(name).title, published, printed, f"{computed:,}"))
     training = []
     for name in (STANDARD, REDUCED):

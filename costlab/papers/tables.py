@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from costlab.analyses.analysis import Analysis, analyze
-from costlab.analyses.published import METRICS, Comparison, compare_entry, variant_config
+from costlab.analyses.published import PUBLISHED_METRICS, Comparison, compare_entry, variant_config
 from costlab.count.engine import LayerCost
 from costlab.registry import registrar
 from costlab.render.text import text_table
@@ -68,10 +68,11 @@ class Evaluator:
 
     def judge(self, name: str, entry: Reported) -> Comparison | None:
         """The verdict on one published entry, or None for a metric costlab does not compute."""
-        if entry.metric not in METRICS:
+        if entry.metric not in PUBLISHED_METRICS:
             return None
         result = self.analysis(name, variant_config(self.spec(name), entry))
-        return compare_entry(entry, METRICS[entry.metric](result.trace, result.full_cost, entry))
+        metric = PUBLISHED_METRICS[entry.metric]
+        return compare_entry(entry, metric(result.trace, result.full_cost, entry))
 
 
 TableFn = Callable[[Evaluator], PaperTable]

@@ -7,7 +7,6 @@ block arguments are checked against the block registry when the model is built.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from costlab.errors import OptionError, SpecError
+from costlab.units import parse_quantity
 
 __all__ = [
     "ArchSpec",
@@ -26,7 +26,6 @@ __all__ = [
     "Scalar",
     "load_spec",
     "parse_spec",
-    "parse_published",
     "resolve_params",
 ]
 
@@ -67,7 +66,7 @@ class Reported:
     metric: str
     published: str
     variant: Mapping[str, Scalar]
-    value: float
+    value: float      # read by costlab.units: "3.47M" is 3,470,000, "12 MB" 12,000,000 bytes
     precision: float  # half of this is the rounding the printed figure allows
     note: str = ""
     convention: str | None = None
@@ -138,32 +137,6 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LocatedLis
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-_UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9, "T": 1e12}
-_PUBLISHED = re.compile(r"^\s*([-+]?[\d,]*\.?\d+)\s*([KMGBT]?)\s*(%|MB|KB|GB|ms)?\s*$", re.I)
-
-
-def parse_published(text: str | int | float) -> tuple[float, float]:
-    """Returns (value, precision) of a figure as printed: "3.47M" -> (3470000.0, 10000.0).
-
-    The precision is one unit of the last printed digit, so a computed value matches when it
-    lies within half of it. Byte suffixes (KB, MB) and "%" keep the number as printed.
-    """
-    if isinstance(text, bool):
-        raise ValueError(f"not a number: {text!r}")
-    if isinstance(text, int | float):
-        return float(text), 1.0 if float(text).is_integer() else 10 ** -_decimals(repr(text))
-    match = _PUBLISHED.match(str(text))
-    if not match:
-        raise ValueError(f"cannot read {text!r} as a number (examples: 300M, 3.47M, 4,278,048)")
-    digits, unit = match.group(1).replace(",", ""), match.group(2).upper()
-    scale = _UNITS[unit]
-    return float(digits) * scale, 10 ** -_decimals(digits) * scale
-
-
-def _decimals(digits: str) -> int:
-    return len(digits.split(".")[1]) if "." in digits else 0
-
 
 def _require(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str,
              file: str, line: int | None) -> Any:
@@ -311,7 +284,7 @@ def _parse_reported(raw: Any, params: Mapping[str, ParamSpec], file: str) -> tup
                             field=f"{where}.{extra[0]}")
         published = _require(item, "published", (str, int, float), where, file, line)
         try:
-            value, precision = parse_published(published)
+            quantity = parse_quantity(published)
         except ValueError as exc:
             raise SpecError(str(exc), file=file, line=line, field=f"{where}.published") from None
         variant = dict(item.get("variant", {}) or {})
@@ -323,8 +296,9 @@ def _parse_reported(raw: Any, params: Mapping[str, ParamSpec], file: str) -> tup
         entries.append(Reported(
             source=_require(item, "source", str, where, file, line),
             metric=_require(item, "metric", str, where, file, line),
-            published=str(published), variant=MappingProxyType(variant), value=value,
-            precision=precision, note=str(item.get("note", "")),
+            published=str(published), variant=MappingProxyType(variant),
+            value=float(quantity.value), precision=float(quantity.precision),
+            note=str(item.get("note", "")),
             convention=item.get("convention"), line=line, table=str(item.get("table", "")),
             at=str(item.get("at", "")),
         ))

@@ -20,7 +20,7 @@ from torch.utils._pytree import tree_leaves, tree_map
 from costlab.errors import TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input
 from costlab.trace.meta import empty_meta, run_op
-from costlab.units import Shape
+from costlab.units import Shape, numel
 
 __all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module"]
 
@@ -40,10 +40,7 @@ class TensorMeta:
 
     @property
     def numel(self) -> int:
-        count = 1
-        for size in self.shape:
-            count *= size
-        return count
+        return numel(self.shape)
 
     @property
     def itemsize(self) -> int:

@@ -8,16 +8,18 @@ from torch import nn
 
 from costlab.analyses.memory import (
     block_bound,
+    blocks_of,
     feature_maps,
+    is_single_layer,
     largest_per_resolution,
     largest_tensor,
     naive_bytes,
-    parse_dtype,
     peak_memory,
 )
+from costlab.choices import DType, parse_choice
 from costlab.count.engine import count_costs
 from costlab.errors import OptionError
-from costlab.trace.recorder import trace_module
+from costlab.trace.recorder import Trace, trace_module
 
 
 def _chain() -> nn.Module:
@@ -93,9 +95,14 @@ def test_largest_tensor_whatever_the_layout():
     assert (chain.shape, chain.bytes, chain.tensor) == ((1, 8, 10, 10), 800 * 4, "0")
 
 
-def test_views_on_mobilenetv2_table3():
+@pytest.fixture(scope="module")
+def mobilenetv2_trace() -> Trace:
     import costlab
-    trace = costlab.analyze("mobilenetv2").trace
+    return costlab.analyze("mobilenetv2").trace
+
+
+def test_views_on_mobilenetv2_table3(mobilenetv2_trace):
+    trace = mobilenetv2_trace
     at = lambda view: {(r.height, r.channels) for r in largest_per_resolution(trace, view,  # noqa
                                                                               "fp16")}
     # bottleneck outputs: 16 @ 112 (16 x 112 x 112 x 2 bytes = 401,408: the paper's 400K)
@@ -108,14 +115,57 @@ def test_views_on_mobilenetv2_table3():
     assert max(r.bytes for r in rows) == 16 * 112 * 112 * 2
 
 
+def test_torchvision_mobilenet_v2_bottlenecks_as_the_spec(mobilenetv2_trace):
+    """torchvision's Conv2dNormActivation is one layer, as the spec's ConvBNAct is: its stem's
+    32-channel output is not a bottleneck tensor, bottleneck 1's 16-channel one is."""
+    import costlab
+    trace = costlab.analyze("torchvision.models:mobilenet_v2").trace
+    rows = largest_per_resolution(trace, "bottlenecks", "fp16")
+    assert (rows[0].height, rows[0].channels, rows[0].bytes) == (112, 16, 16 * 112 * 112 * 2)
+    assert rows[0].bytes == 401_408                          # the paper's 400K
+    spec = largest_per_resolution(mobilenetv2_trace, "bottlenecks", "fp16")
+    assert [(r.height, r.channels, r.bytes) for r in rows] == \
+        [(r.height, r.channels, r.bytes) for r in spec]
+
+
+class _OddlyNamedConvLayer(nn.Module):
+    """conv + norm + activation under a class name no list could know."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.bn, self.act = nn.BatchNorm2d(c_out), nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.conv(x)))
+
+
+def test_single_layers_are_found_by_structure_not_class_name():
+    from timm.layers import ConvNormAct
+    from torchvision.ops.misc import Conv2dNormActivation
+    model = nn.Sequential(_OddlyNamedConvLayer(3, 4), Conv2dNormActivation(4, 4),
+                          ConvNormAct(4, 4, 3), _Residual(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(4, 2))
+    trace = trace_module(model, [(1, 3, 8, 8)])
+    single = {c.path: is_single_layer(trace, c) for c in trace.calls if c.depth == 1}
+    # one conv (or linear) each: 0, 1, 2, 6; two convs: 3; no MAC at all (the head): 4, 5
+    assert single == {"0": True, "1": True, "2": True, "3": False, "4": False, "5": False,
+                      "6": True}
+    assert [c.path for c in blocks_of(trace)] == [str(i) for i in range(7)]
+    bottlenecks = largest_per_resolution(trace, "bottlenecks", "fp32")
+    # the residual block's 4 x 8 x 8 output and the pooled 4 x 1 x 1 (flattened, one storage)
+    assert [(r.height, r.channels, r.tensor) for r in bottlenecks] == [(8, 4, "3"), (1, 4, "4")]
+
+
 def test_feature_maps_table_a1_figure():
     cost = count_costs(trace_module(_chain(), [(1, 3, 10, 10)]))
     first = feature_maps(cost, "fp16")[0]
     assert (first.input_elements, first.output_elements) == (300, 800)
-    assert first.a1_elements == (3 + 8) * 10 * 10                     # (N_in + N_out) x H x W
+    assert first.feature_map_elements == (3 + 8) * 10 * 10       # (C_in + C_out) x H x W
     assert first.output_bytes == 1600
 
 
 def test_bad_dtype():
     with pytest.raises(OptionError, match="unknown dtype 'fp8'; one of fp32, fp16, bf16, int8"):
-        parse_dtype("fp8")
+        parse_choice(DType, "fp8")
+    assert [d.itemsize for d in DType] == [4, 2, 2, 1]       # fp32, fp16, bf16, int8

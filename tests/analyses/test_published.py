@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from costlab.analyses.published import compare_entry, verdict
-from costlab.spec.schema import Reported, parse_published
+from costlab.spec.schema import Reported
+from costlab.units import parse_quantity
 
 
 @pytest.mark.parametrize("published, computed, expected", [
@@ -18,13 +19,14 @@ from costlab.spec.schema import Reported, parse_published
     ("4,221,032", 4_221_033, "differs"),
 ])
 def test_verdict(published, computed, expected):
-    value, precision = parse_published(published)
-    assert verdict(value, precision, computed) == expected
+    quantity = parse_quantity(published)
+    assert verdict(float(quantity.value), float(quantity.precision), computed) == expected
 
 
 def _entry(published: str) -> Reported:
-    value, precision = parse_published(published)
-    return Reported("004", "params", published, {}, value, precision)
+    quantity = parse_quantity(published)
+    return Reported("004", "params", published, {}, float(quantity.value),
+                    float(quantity.precision))
 
 
 def test_another_convention_is_named():

@@ -21,6 +21,7 @@ from costlab.errors import ConfigError
     ("401.408kB", 401_408),
     ("8MiB", 8 * 1024 * 1024),
     ("2G", 2_000_000_000),
+    ("1.5B", 1_500_000_000),                # a billion, as in a spec's published figure
     (3.5e6, 3_500_000),
 ])
 def test_amounts(value, expected):

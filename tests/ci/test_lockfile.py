@@ -11,6 +11,7 @@ from costlab.analyses.metrics import counted_metrics, default_metrics
 from costlab.ci.lockfile import dump_lock, load_lock, snapshot
 from costlab.errors import LockfileError
 from costlab.spec.variants import parse_variant
+from tests.formulas import mobilenetv2_macs
 
 MODELS = ("lenet5", "mobilenetv2:alpha=0.5,resolution=96")
 
@@ -42,6 +43,7 @@ def test_entries_record_config_conventions_version_and_stages(lock_text):
                                "rounding": "make_divisible"}
     assert entry["input_shapes"] == ["1x3x96x96"]
     totals = costlab.analyze("mobilenetv2", alpha=0.5, resolution=96).totals
+    assert totals["macs"] == sum(mobilenetv2_macs(0.5, 96).values())   # by hand, Table 2
     assert entry["metrics"]["macs"] == totals["macs"] and set(entry["metrics"]) == {
         m.key for m in counted_metrics(default_metrics())}
     assert sum(s["macs"] for s in entry["stages"].values()) == totals["macs"]

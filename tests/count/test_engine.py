@@ -1,4 +1,4 @@
-"""Counting: rows sum to totals, depth aggregation, unsupported ops, strict mode."""
+"""Counting: totals against hand formulas and torch, depth aggregation, unsupported ops."""
 
 from __future__ import annotations
 
@@ -11,30 +11,41 @@ from costlab.errors import UnsupportedOpsError
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import resolve_params
 from costlab.trace.recorder import trace_module
+from tests.formulas import mobilenetv2_macs
 
 
 @pytest.fixture(scope="module")
-def v2_trace():
+def v2_built():
     spec = load_named_spec("mobilenetv2")
-    built = build_model(spec, resolve_params(spec, {}))
-    return trace_module(built.module, [built.input_shape])
+    return build_model(spec, resolve_params(spec, {}))
 
 
-def test_rows_sum_to_totals(v2_trace):
+@pytest.fixture(scope="module")
+def v2_trace(v2_built):
+    return trace_module(v2_built.module, [v2_built.input_shape])
+
+
+def test_totals_match_hand_formulas_and_torch(v2_trace, v2_built):
     cost = count_costs(v2_trace)
-    assert sum(r.macs for r in cost.layers) == cost.totals.macs
-    assert sum(r.params for r in cost.layers) == cost.totals.params
-    assert sum(r.elementwise for r in cost.layers) == cost.totals.elementwise
-    assert sum(m for m, _ in cost.by_class.values()) == cost.totals.macs
-    assert sum(e for _, e in cost.by_class.values()) == cost.totals.elementwise
+    hand = mobilenetv2_macs()    # from Table 2, by hand: tests/formulas.py
+    assert cost.totals.macs == sum(hand.values()) == 300_774_272
+    assert cost.by_class["depthwise convolution"][0] == hand["depthwise"]
+    assert cost.by_class["convolution"][0] == hand["stem"] + hand["pointwise"]
+    assert cost.by_class["linear/matmul"][0] == hand["classifier"] == 1280 * 1000
+    # the torch convention is every nn.Parameter: torch's own count of the built module
+    assert cost.totals.params == sum(p.numel() for p in v2_built.module.parameters())
+    # element-wise ops have no second counter: the rows and the per-op breakdown, grouped
+    # apart, must agree
+    assert sum(r.elementwise for r in cost.layers) == cost.totals.elementwise \
+        == sum(e for _, e in cost.by_class.values())
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2, 3])
-def test_aggregation_keeps_totals(v2_trace, depth):
+def test_aggregation_keeps_totals(v2_trace, v2_built, depth):
     cost = count_costs(v2_trace)
     rows = aggregate(cost, v2_trace, depth).layers
-    assert sum(r.macs for r in rows) == cost.totals.macs
-    assert sum(r.params for r in rows) == cost.totals.params
+    assert sum(r.macs for r in rows) == sum(mobilenetv2_macs().values())
+    assert sum(r.params for r in rows) == sum(p.numel() for p in v2_built.module.parameters())
     assert all(r.path.count(".") < depth or not r.path for r in rows if depth)
 
 
@@ -59,3 +70,14 @@ def test_unsupported_ops_are_listed_and_strict_fails():
     with pytest.raises(UnsupportedOpsError, match=r"aten._trilinear.default x1 \(first in "
                                                   r"'<root>'\)"):
         count_costs(trace_module(model, [(3, 4), (3, 4)]), strict=True)
+
+
+def test_rows_carry_the_geometry_their_rules_report():
+    model = nn.Sequential(nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=4), nn.MaxPool2d(3, 2),
+                          nn.AvgPool2d(2), nn.ReLU())
+    rows = count_costs(trace_module(model, [(1, 8, 16, 16)])).layers
+    assert [(r.kernel, r.stride, r.groups) for r in rows] == [
+        ((3, 3), (2, 2), 4),       # the conv as built
+        ((3, 3), (2, 2), None),    # pooling has no groups
+        ((2, 2), (2, 2), None),    # stride left out: the kernel, as ATen defaults it
+        (None, None, None)]        # an activation slides no window

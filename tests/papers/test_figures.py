@@ -6,15 +6,15 @@ from costlab.papers.figures import accuracy_points, draw_figures
 from costlab.papers.tables import Evaluator
 
 
-def test_points_pair_published_accuracy_with_computed_cost():
-    points = {p.label: p for p in accuracy_points(Evaluator(), sources=("001",))}
+def test_points_pair_published_accuracy_with_computed_cost(evaluator: Evaluator):
+    points = {p.label: p for p in accuracy_points(evaluator, sources=("001",))}
     assert points["AlexNet"].top1 == 57.2 and points["AlexNet"].params == 61_100_840
     assert points["ResNet-18"].macs == 1_814_073_344
     assert "seed 001, Table 10" in points["VGG-16"].source
 
 
-def test_every_figure_is_written(tmp_path):
-    paths = draw_figures(tmp_path)
+def test_every_figure_is_written(tmp_path, evaluator: Evaluator):
+    paths = draw_figures(tmp_path, evaluator)
     assert sorted(p.name for p in paths) == ["accuracy-density.png", "accuracy-vs-macs.png",
                                              "accuracy-vs-operations.png",
                                              "memory-per-architecture.png"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from costlab.errors import OptionError, SpecError
-from costlab.spec.schema import load_spec, parse_published, resolve_params
+from costlab.spec.schema import load_spec, resolve_params
 from tests.conftest import TOY_SPEC
 
 
@@ -17,17 +17,16 @@ def test_toy_spec_loads(write_spec):
     assert spec.params["num_classes"].default == 10
 
 
-@pytest.mark.parametrize("published, value, precision", [
-    ("300M", 300e6, 1e6),
-    ("3.47M", 3.47e6, 0.01e6),
-    ("4,221,032", 4221032, 1),
-    ("0.5M", 0.5e6, 0.1e6),
-    (569, 569, 1),
-])
-def test_parse_published(published, value, precision):
-    got_value, got_precision = parse_published(published)
-    assert got_value == pytest.approx(value)
-    assert got_precision == pytest.approx(precision)
+def test_published_figures_are_read_by_the_units_grammar(write_spec):
+    """"1.5B" is 1.5e9 and "12 MB" 12,000,000 bytes, as in a budget; precision of "3.47M" is
+    10,000 (one unit of its last printed digit)."""
+    reported = "".join(f"  - {{source: s, metric: m, published: '{text}'}}\n"
+                       for text in ("1.5B", "12 MB", "3.47M", "4,221,032", "569"))
+    spec = load_spec(write_spec("name: x\ncitation: c\nlayers:\n  - {op: conv, c: 8}\n"
+                                "reported:\n" + reported))
+    assert [(r.value, r.precision) for r in spec.reported] == [
+        (1.5e9, 1e8), (12e6, 1e6), (3.47e6, 1e4), (4_221_032, 1), (569, 1)]
+    assert [r.published for r in spec.reported][:2] == ["1.5B", "12 MB"]
 
 
 @pytest.mark.parametrize("text, line, field, words", [

@@ -1,7 +1,16 @@
 """Per-op cost rules, one module per op family; importing this package fills `RULES`."""
 
 from costlab.count.rules import conv, elementwise, free, matmul, norm, pool  # noqa: F401 - registration
-from costlab.count.rules.registry import RULES, CostRule, OpClass, OpCost, cost_rule, zero_cost
+from costlab.count.rules.registry import (
+    RULES,
+    CostRule,
+    Geometry,
+    OpClass,
+    OpCost,
+    cost_rule,
+    zero_cost,
+)
 from costlab.count.rules.registry import elementwise as elementwise_rule
 
-__all__ = ["RULES", "CostRule", "OpClass", "OpCost", "cost_rule", "elementwise_rule", "zero_cost"]
+__all__ = ["RULES", "CostRule", "Geometry", "OpClass", "OpCost", "cost_rule", "elementwise_rule",
+           "zero_cost"]

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from costlab.count.rules.registry import OpClass, OpCost, cost_rule
+from costlab.count.rules.registry import Geometry, OpClass, OpCost, cost_rule
 from costlab.trace.recorder import OpEvent
 
 __all__ = ["convolution_cost"]
@@ -19,7 +19,8 @@ def convolution_cost(event: OpEvent) -> OpCost:
     """MACs = output elements x (C_in / groups) x prod(kernel); transposed convolution:
     input elements x (C_out / groups) x prod(kernel). Padding positions are counted (as every
     reference count does); the bias add is one element-wise op per output element, not a MAC.
-    A conv with groups = C_in > 1 is classed as depthwise.
+    A conv with groups = C_in > 1 is classed as depthwise. Reports its kernel, stride and
+    groups.
     """
     x, weight = event.arg("input"), event.arg("weight")
     groups = int(event.arg("groups", 1))
@@ -32,4 +33,6 @@ def convolution_cost(event: OpEvent) -> OpCost:
         macs = out.numel * weight.shape[1] * kernel
     depthwise = groups > 1 and groups == x.shape[1]
     bias = out.numel if event.arg("bias") is not None else 0
-    return OpCost(OpClass.DEPTHWISE if depthwise else OpClass.CONV, macs=macs, elementwise=bias)
+    geometry = Geometry(tuple(weight.shape[2:]), tuple(event.arg("stride", (1,))), groups)
+    return OpCost(OpClass.DEPTHWISE if depthwise else OpClass.CONV, macs=macs, elementwise=bias,
+                  geometry=geometry)

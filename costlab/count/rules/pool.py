@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from costlab.count.rules.registry import OpClass, OpCost, cost_rule
+from costlab.count.rules.registry import Geometry, OpClass, OpCost, cost_rule
 from costlab.trace.recorder import OpEvent
 
 __all__ = ["window_pool_cost", "reduction_cost", "adaptive_pool_cost"]
@@ -14,8 +14,15 @@ __all__ = ["window_pool_cost", "reduction_cost", "adaptive_pool_cost"]
 aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
 
+def _ints(value: int | list[int] | tuple[int, ...] | None) -> list[int]:
+    """An ATen int[] argument as written ([3], [3, 3] or 3; None or [] when left out)."""
+    if value is None:
+        return []
+    return [int(v) for v in value] if isinstance(value, list | tuple) else [int(value)]
+
+
 def _pair(value: int | list[int] | tuple[int, ...], dims: int) -> list[int]:
-    values = list(value) if isinstance(value, list | tuple) else [int(value)]
+    values = _ints(value)
     return values * dims if len(values) == 1 else values
 
 
@@ -24,11 +31,14 @@ def _pair(value: int | list[int] | tuple[int, ...], dims: int) -> list[int]:
            aten.max_pool1d.default, aten.avg_pool1d.default, aten.max_pool2d.default)
 def window_pool_cost(event: OpEvent) -> OpCost:
     """Output elements x window size (k_h x k_w): one compare or add per window element.
-    Padding positions are counted; the average's final divide is left out."""
+    Padding positions are counted; the average's final divide is left out. Reports its kernel
+    and stride (the kernel when the stride is left out, as ATen defaults it)."""
     out = event.outputs[0]
     dims = len(out.shape) - 2 if len(out.shape) > 2 else 1
     window = math.prod(_pair(event.arg("kernel_size"), dims))
-    return OpCost(OpClass.POOLING, elementwise=out.numel * window)
+    kernel = tuple(_ints(event.arg("kernel_size")))
+    geometry = Geometry(kernel, tuple(_ints(event.arg("stride"))) or kernel)
+    return OpCost(OpClass.POOLING, elementwise=out.numel * window, geometry=geometry)
 
 
 @cost_rule(aten.mean.dim, aten.mean.default, aten.sum.dim_IntList, aten.sum.default,

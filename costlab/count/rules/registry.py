@@ -11,9 +11,10 @@ import torch
 
 from costlab.errors import RuleError
 from costlab.trace.recorder import OpEvent
+from costlab.units import Shape
 
-__all__ = ["OpClass", "OpCost", "CostRule", "RULES", "cost_rule", "zero_cost", "elementwise",
-           "free_ops"]
+__all__ = ["OpClass", "Geometry", "OpCost", "CostRule", "RULES", "cost_rule", "zero_cost",
+           "elementwise", "free_ops"]
 
 
 class OpClass(StrEnum):
@@ -33,12 +34,24 @@ class OpClass(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Geometry:
+    """The window a convolution or pooling op slides, as the op was called: kernel and stride
+    per spatial dimension, and groups (None for pooling)."""
+
+    kernel: Shape
+    stride: Shape
+    groups: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OpCost:
-    """The work of one op: multiply-accumulates and other element-wise operations."""
+    """The work of one op: multiply-accumulates and other element-wise operations, and the
+    layer geometry the rule knows (the layer table's kernel, stride and groups columns)."""
 
     op_class: OpClass
     macs: int = 0
     elementwise: int = 0
+    geometry: Geometry | None = None
 
 
 class CostRule(Protocol):

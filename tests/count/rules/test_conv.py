@@ -8,7 +8,7 @@ from torch import nn
 from torch.ops import aten
 
 from costlab.count.engine import count_costs
-from costlab.count.rules import OpClass
+from costlab.count.rules import Geometry, OpClass
 from costlab.count.rules.conv import convolution_cost
 from costlab.trace.recorder import trace_module
 from tests.count.rules.helpers import event, tensor
@@ -25,13 +25,15 @@ def test_standard_conv():
                                   tensor(1, 64, 56, 56)))
     assert cost.macs == 56 * 56 * 64 * 32 * 3 * 3   # out elements x C_in x k x k = 57,802,752
     assert cost.op_class is OpClass.CONV and cost.elementwise == 0
+    assert cost.geometry == Geometry(kernel=(3, 3), stride=(1, 1), groups=1)
 
 
 def test_depthwise_conv():
     cost = convolution_cost(_conv(tensor(1, 96, 112, 112), tensor(96, 1, 3, 3, kind="param"),
                                   tensor(1, 96, 56, 56), groups=96))
     assert cost.macs == 56 * 56 * 96 * 1 * 3 * 3    # depthwise: C_in/groups = 1 -> 2,709,504
-    assert cost.op_class is OpClass.DEPTHWISE
+    assert cost.op_class is OpClass.DEPTHWISE and cost.geometry is not None
+    assert cost.geometry.groups == 96
 
 
 def test_grouped_conv_with_bias():
