@@ -28,13 +28,14 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
            settings: Mapping[str, Any] | None = None) -> tuple[Analysis, MemoryAnalysis]:
     """Memory analyses, mirroring `costlab memory`: feature maps, the largest tensor per
     resolution, peak, naive sum and bound; with `training`, training memory; with `measure`,
-    the measured peak of the real model. dtype defaults to fp16 (Table 3), fp32 for training.
+    the measured peak of the real model. Activations are counted at `dtype` (fp32 by default, as
+    in every command; Table 3's figures are judged at fp16 whatever it is).
     """
     merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
               **(settings or {})}
     target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
     analysis = analyze_target(target, view=view)   # Table 3 judged in the view asked for
-    dtype = dtype or ("fp32" if training else "fp16")
+    dtype = dtype or "fp32"
     result = analyze_memory(analysis.trace, analysis.full_cost, dtype=dtype, view=view)
     trained = training_memory(target.module, target.inputs, analysis.full_cost,
                               optimizer=optimizer, dtype=dtype) if training else None

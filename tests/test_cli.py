@@ -184,7 +184,7 @@ def test_unsupported_ops_are_reported_and_strict_fails(run_cli):
 
 
 def test_memory_json(run_cli):
-    data = json.loads(run_cli("memory", "mobilenetv1", "--format", "json").stdout)
+    data = json.loads(run_cli("memory", "mobilenetv1", "--dtype", "fp16", "--format", "json").stdout)
     assert {"per_resolution", "activation", "layers", "published"} <= set(data)
     assert {"peak_bytes", "naive_bytes", "bound_bytes", "peak_at"} <= set(data["activation"])
     first = data["per_resolution"][1]          # after the 224 x 224 input: 64 x 112 x 112
@@ -209,7 +209,7 @@ def test_memory_training_table(run_cli):
 
 
 def test_memory_judges_table3_in_the_view_shown(run_cli):
-    result = run_cli("memory", "mobilenetv2", "--view", "bottlenecks")
+    result = run_cli("memory", "mobilenetv2", "--view", "bottlenecks", "--dtype", "fp16")
     # judged in the view shown: 16 x 112 x 112 x 2 = 401,408 bytes is the paper's 400K
     [row] = [line for line in result.stdout.splitlines() if line.startswith("112x112")]
     assert row.split()[1:] == ["16", "401.4", "kB", "bottleneck1", "400K", "match",
@@ -219,7 +219,7 @@ def test_memory_judges_table3_in_the_view_shown(run_cli):
 
 
 def test_memory_names_the_view_that_reproduces_a_figure(run_cli):
-    out = run_cli("memory", "mobilenetv2", "--view", "blocks").stdout
+    out = run_cli("memory", "mobilenetv2", "--view", "blocks", "--dtype", "fp16").stdout
     [row] = [line for line in out.splitlines() if line.startswith("112x112")]
     assert "32" in row.split() and row.endswith("match under bottlenecks view")
 
@@ -254,3 +254,19 @@ def test_list_matches_substrings_aliases_and_globs(run_cli):
     assert missing.exit_code == 2 and missing.stdout == ""
     assert missing.stderr.strip().startswith("costlab: error: no spec matches 'mobilnet'; did "
                                              "you mean mobilenetv2, mobilenetv1")
+
+
+def test_table3_verdicts_only_under_the_papers_conditions(run_cli):
+    """Table 3 printed 16-bit figures for one image: at fp32 (the default of every command)
+    or another batch, the bytes are not its figures and the verdict says so."""
+    default = run_cli("memory", "mobilenetv2", "--view", "bottlenecks").stdout
+    row = next(line for line in default.splitlines() if line.startswith("112x112"))
+    assert "802.8 kB" in row and row.endswith("not comparable (batch 1, fp32)")
+    batched = run_cli("memory", "mobilenetv2", "--view", "bottlenecks", "--dtype", "fp16",
+                      "--batch", "32").stdout
+    row = next(line for line in batched.splitlines() if line.startswith("112x112"))
+    assert row.endswith("not comparable (batch 32, fp16)")
+    assert "not comparable (batch 32; published for one image)" in " ".join(batched.split())
+    report = run_cli("report", "mobilenetv2", "--depth", "1").stdout
+    assert "activations at fp32" in default
+    assert "fp32" in next(line for line in report.splitlines() if line.startswith("peak mem"))

@@ -16,7 +16,7 @@ CASES = {
     "report-lenet5": ["report", "lenet5"],
     "report-mobilenetv2-depth1": ["report", "mobilenetv2", "--depth", "1"],
     "memory-lenet5": ["memory", "lenet5"],
-    "memory-mobilenetv2": ["memory", "mobilenetv2", "--view", "bottlenecks"],
+    "memory-mobilenetv2": ["memory", "mobilenetv2", "--view", "bottlenecks", "--dtype", "fp16"],
     "compare-mobilenetv1-mobilenetv2": ["compare", "mobilenetv1", "mobilenetv2"],
     "compare-lenet5-alexnet": ["compare", "lenet5", "alexnet", "--params", "weights"],
 }

@@ -3,6 +3,7 @@ the published figures, peak / naive / bound, training memory, measured peaks, fe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from costlab.analyses.measure import MeasuredPeak
@@ -15,6 +16,7 @@ from costlab.analyses.report_document import (
     largest_tensor_record,
 )
 from costlab.analyses.training import TrainingMemory
+from costlab.choices import DType
 from costlab.count.engine import ModelCost
 from costlab.render.section import Column, Document, Section, Unit
 
@@ -35,12 +37,25 @@ def _memory_figures(analysis: Analyzed) -> list[Comparison]:
             if c.entry.at or c.entry.metric == "max_memory_bytes"]
 
 
+def _conditions(analysis: Analyzed, mem: MemoryAnalysis) -> str | None:
+    """None when the figures are computed as Table 3 printed them (one image, 16-bit), else
+    what differs."""
+    batch = analysis.inputs[0].shape[0] if analysis.inputs and analysis.inputs[0].shape else 1
+    if batch == 1 and mem.dtype is DType.FP16:
+        return None
+    return f"batch {batch}, {mem.dtype}"
+
+
 def _per_resolution(analysis: Analyzed, mem: MemoryAnalysis) -> Section:
     judged = {c.entry.at: c for c in analysis.published
               if c.entry.at and c.entry.metric == "memory_bytes"}
     for c in analysis.published:   # the last max_memory_bytes entry, if several
         if c.entry.metric == "max_memory_bytes":
             judged["max"] = c
+    differs = _conditions(analysis, mem)
+    if differs is not None:   # Table 3 is 16-bit, one image: these bytes are not its figures
+        judged = {at: replace(c, verdict=f"not comparable ({differs})")
+                  for at, c in judged.items()}
     rows: list[dict[str, Any]] = []
     for r in mem.per_resolution:
         at = f"{r.height}x{r.width}"
@@ -56,7 +71,7 @@ def _per_resolution(analysis: Analyzed, mem: MemoryAnalysis) -> Section:
                Column("bytes", "bytes", Unit.BYTES),
                Column("elements", "elements", Unit.INT, show="data"),
                Column("tensor", "tensor"), Column("published", "published", Unit.INT),
-               Column("verdict", "verdict (fp16)"))
+               Column("verdict", "verdict (Table 3: fp16, batch 1)"))
     return Section("per_resolution", f"largest tensor per resolution, view '{mem.view}': "
                    f"{VIEW_MEANING[str(mem.view)]}", columns, tuple(rows))
 
@@ -150,8 +165,8 @@ def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCos
     measured figures."""
     size = mem.dtype.itemsize
     heading = (config_line(analysis.name, analysis.config),
-               f"activations at {mem.dtype} ({size} byte{'s' * (size > 1)} per element); "
-               "1 kB = 1000 bytes")
+               f"activations at {mem.dtype} ({size} byte{'s' * (size > 1)} per element; "
+               "--dtype sets it, fp32 by default in every command); 1 kB = 1000 bytes")
     sections = [_per_resolution(analysis, mem), _activation(mem)]
     if mem.training is not None:
         sections.append(_training(mem.training))
@@ -159,7 +174,8 @@ def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCos
         sections.append(_measured(mem, mem.measured))
     figures = _memory_figures(analysis)
     if figures:
-        sections.append(published_section(figures, "published memory figures (fp16)"))
+        sections.append(published_section(figures, "published memory figures, judged at fp16 "
+                                                    "and batch 1 as published"))
     sections.append(_feature_maps(mem, full_cost))
     meta = {**analysis_meta(analysis), "dtype": str(mem.dtype), "view": str(mem.view),
             "view_means": VIEW_MEANING[str(mem.view)]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from costlab.analyses.memory import ResolutionMax, largest_per_resolution
@@ -24,6 +24,9 @@ from costlab.trace.recorder import Trace
 __all__ = ["Comparison", "PUBLISHED_METRICS", "register_published_metric", "variant_matches",
            "variant_config", "compare_entry", "compare_reported", "verdict", "significant_digits",
            "published_rows", "published_section"]
+
+# Figures of one image's activations (Table 3): judged at batch 1 only.
+MEMORY_FIGURES = frozenset({"memory_bytes", "max_channels", "max_memory_bytes"})
 
 # The MobileNet papers count conv and linear weights and leave batch norm out.
 DEFAULT_PARAM_CONVENTION = ParamConvention.WEIGHTS
@@ -173,10 +176,20 @@ def compare_entry(entry: Reported, candidates: Candidates, prefer: str | None = 
 
 def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
                      cost: ModelCost, prefer: str | None = None) -> list[Comparison]:
-    """Every computable figure the spec reports for this configuration."""
-    return [compare_entry(entry, PUBLISHED_METRICS[entry.metric](trace, cost, entry), prefer)
-            for entry in spec.reported
-            if entry.metric in PUBLISHED_METRICS and variant_matches(spec, entry, config)]
+    """Every computable figure the spec reports for this configuration. Memory figures were
+    published for one image: at another batch they are shown as not comparable."""
+    batch = trace.inputs[0].shape[0] if trace.inputs and trace.inputs[0].shape else 1
+    judged = []
+    for entry in spec.reported:
+        if entry.metric not in PUBLISHED_METRICS or not variant_matches(spec, entry, config):
+            continue
+        found = compare_entry(entry, PUBLISHED_METRICS[entry.metric](trace, cost, entry),
+                              prefer)
+        if batch != 1 and entry.metric in MEMORY_FIGURES:
+            found = replace(found, verdict=f"not comparable (batch {batch}; published for "
+                                           "one image)")
+        judged.append(found)
+    return judged
 
 
 def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
