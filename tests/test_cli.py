@@ -184,7 +184,8 @@ def test_unsupported_ops_are_reported_and_strict_fails(run_cli):
 
 
 def test_memory_json(run_cli):
-    data = json.loads(run_cli("memory", "mobilenetv1", "--dtype", "fp16", "--format", "json").stdout)
+    data = json.loads(run_cli("memory", "mobilenetv1", "--dtype", "fp16",
+                              "--format", "json").stdout)
     assert {"per_resolution", "activation", "layers", "published"} <= set(data)
     assert {"peak_bytes", "naive_bytes", "bound_bytes", "peak_at"} <= set(data["activation"])
     first = data["per_resolution"][1]          # after the 224 x 224 input: 64 x 112 x 112
