@@ -255,18 +255,22 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
               help="Growth allowed, in percent [default: [tool.costlab] tolerance, or 0].")
 @click.option("--all", "show_all", is_flag=True,
               help="Show every metric, not only those that changed or have a budget.")
-@click.option("--format", "fmt", type=_FORMATS, default="markdown", show_default=True)
-def check(lockfile: str | None, tolerance: float | None, show_all: bool, fmt: str) -> int:
+@click.option("--format", "fmt", type=_LiveChoice(lambda: [*formats(), "github"]),
+              help="Output format [default: github when $GITHUB_ACTIONS is set, else markdown]; "
+                   "github prints ::error annotations for the pull request.")
+def check(lockfile: str | None, tolerance: float | None, show_all: bool,
+          fmt: str | None) -> int:
     """Recompute every entry of the lock file and the budgets in pyproject.toml: exit 0 when
     nothing grew past the tolerance or a budget, 1 when something did, 2 on bad input. The
     markdown table is also appended to $GITHUB_STEP_SUMMARY when that is set."""
     import os
 
     from costlab.ci.check import run_check
-    from costlab.ci.check_document import check_document
+    from costlab.ci.check_document import check_document, github_annotations
+    fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "markdown")
     result = run_check(lockfile, tolerance_pct=tolerance)
     document = check_document(result, show_all)
-    text = write(document, fmt)
+    text = github_annotations(result) if fmt == "github" else write(document, fmt)
     click.echo(text, nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

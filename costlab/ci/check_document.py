@@ -11,7 +11,7 @@ from costlab.ci.check import CheckResult, MetricCheck
 from costlab.render.section import Column, Document, Section, Unit
 from costlab.units import fmt_int
 
-__all__ = ["plural", "shown_path", "status", "explain", "check_document"]
+__all__ = ["plural", "shown_path", "status", "explain", "check_document", "github_annotations"]
 
 
 def plural(count: int, noun: str) -> str:
@@ -153,3 +153,24 @@ def shown_path(path: Path | str | None) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _escape_annotation(text: str) -> str:
+    """GitHub's workflow-command escaping of a message: %, CR and LF."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_annotations(result: CheckResult) -> str:
+    """One `::error` workflow command per failing model (shown on the pull request), or a
+    `::notice` when nothing failed."""
+    failures = result.failures
+    if not failures:
+        return f"::notice title=costlab check::{_escape_annotation(_scope(result))} Nothing grew.\n"
+    lines = []
+    file = f"file={shown_path(result.lockfile)}," if result.lockfile is not None else ""
+    for model in dict.fromkeys(row.model for row in failures):
+        mine = [row for row in failures if row.model == model]
+        message = f"{model}: " + "; ".join(explain(mine))
+        lines.append(f"::error {file}title=costlab check: {model} costs more::"
+                     f"{_escape_annotation(message)}")
+    return "\n".join(lines) + "\n"

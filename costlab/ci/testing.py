@@ -38,6 +38,7 @@ def assert_within_budget(model: str | nn.Module, *,
     Parameters and memory are counted as in the baseline, else under `torch` and at fp32.
     Returns the measurement, for further assertions.
     """
+    __tracebackhide__ = True   # pytest shows the caller's line, not costlab's frames
     budget = parse_limits(limits, "assert_within_budget")
     lock = load_lock(baseline) if baseline is not None else None
     if not budget and lock is None:
@@ -62,6 +63,9 @@ def assert_within_budget(model: str | nn.Module, *,
                                 f"{', '.join(lock.entries) or 'none'}")
     failed = [row for row in metric_checks(now, entry, budget, tolerance) if row.failed]
     if failed:
-        raise AssertionError(f"{now.name} costs more than allowed:\n  "
+        # a module is named by where its class lives, not by a bare class name (Sequential)
+        name = now.name if isinstance(model, str) else \
+            f"{type(model).__module__}.{type(model).__qualname__} module"
+        raise AssertionError(f"{name} costs more than allowed:\n  "
                              + "\n  ".join(explain(failed)))
     return now

@@ -175,3 +175,22 @@ def test_costlab_own_lock_file_holds(run_cli, monkeypatch):
     result = run_cli("check")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Checked costlab.lock.json" in result.stdout
+
+
+def test_github_format_annotates_each_failing_model(project, run_cli, monkeypatch):
+    (project / "specs" / "toy.yaml").write_text(WIDER.lstrip())
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")            # the default format in Actions
+    result = run_cli("check")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert [line.split("::")[1] for line in lines] == [
+        "error file=costlab.lock.json,title=costlab check: toy costs more",
+        "error file=costlab.lock.json,title=costlab check: toy:alpha=0.5 costs more"]
+    assert lines[0].split("::")[2].startswith("toy: macs 1,946,944 -> ")
+    assert "%0A" not in lines[0] and "past the 0%25 tolerance" in lines[0]   # % escaped
+
+
+def test_yaml_of_the_pre_commit_hook_runs_costlab_check():
+    import yaml
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["id"] == "costlab-check" and hooks[0]["entry"].startswith("costlab check")

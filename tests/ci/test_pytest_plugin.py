@@ -1,0 +1,42 @@
+"""The pytest plugin: the costlab_budget fixture and the costlab marker, run in a scratch
+pytest session as a user's suite would (pytester)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def test_fixture_and_marker_pass_and_fail_with_the_numbers(pytester: pytest.Pytester):
+    pytester.makepyfile(test_budgets="""
+        import pytest
+        from torch import nn
+
+        def test_fixture_passes(costlab_budget):
+            costlab_budget("lenet5", max_macs=416_520)          # LeNet-5's exact MACs
+
+        def test_fixture_fails(costlab_budget):
+            costlab_budget("lenet5", max_macs="400K")
+
+        @pytest.mark.costlab("lenet5", max_params=61_706)
+        def test_marker_passes():
+            pass
+
+        @pytest.mark.costlab("lenet5", max_params="60K")
+        def test_marker_fails():
+            pass
+
+        def test_a_module_is_named_by_its_class_path(costlab_budget):
+            costlab_budget(nn.Sequential(nn.Linear(8, 4)), inputs=[(1, 8)], max_macs=31)
+    """)
+    # the plugin comes from the `pytest11` entry point, as in a user's environment
+    result = pytester.runpytest_subprocess("-q",
+                                           str(pytester.path / "test_budgets.py"))
+    result.assert_outcomes(passed=2, failed=3)
+    out = result.stdout.str()
+    assert "lenet5 costs more than allowed" in out
+    assert "macs 416,520 is over its budget of 400,000 by 16,520" in out
+    assert "params 61,706 is over its budget of 60,000 by 1,706" in out
+    assert "torch.nn.modules.container.Sequential module costs more than allowed" in out
+    assert "costlab/ci/testing.py" not in out       # costlab's own frames are hidden
