@@ -8,11 +8,6 @@ import pytest
 pytest_plugins = ["pytester"]
 
 
-def _registered() -> bool:
-    from importlib.metadata import entry_points
-    return any(e.value == "costlab.ci.pytest_plugin" for e in entry_points(group="pytest11"))
-
-
 def test_the_plugin_is_an_entry_point_in_pyproject():
     import tomllib
     from pathlib import Path
@@ -20,7 +15,8 @@ def test_the_plugin_is_an_entry_point_in_pyproject():
     assert data["project"]["entry-points"]["pytest11"] == {"costlab": "costlab.ci.pytest_plugin"}
 
 
-def test_fixture_and_marker_pass_and_fail_with_the_numbers(pytester: pytest.Pytester):
+def test_fixture_and_marker_pass_and_fail_with_the_numbers(pytester: pytest.Pytester,
+                                                          monkeypatch):
     pytester.makepyfile(test_budgets="""
         import pytest
         from torch import nn
@@ -42,10 +38,9 @@ def test_fixture_and_marker_pass_and_fail_with_the_numbers(pytester: pytest.Pyte
         def test_a_module_is_named_by_its_class_path(costlab_budget):
             costlab_budget(nn.Sequential(nn.Linear(8, 4)), inputs=[(1, 8)], max_macs=31)
     """)
-    # the plugin comes from the `pytest11` entry point, as in a user's environment (named
-    # explicitly only where costlab is installed without its entry points)
-    load = [] if _registered() else ["-p", "costlab.ci.pytest_plugin"]
-    result = pytester.runpytest_subprocess(*load, "-q",
+    # loaded by name, whatever entry points this environment has installed
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = pytester.runpytest_subprocess("-p", "costlab.ci.pytest_plugin", "-q",
                                            str(pytester.path / "test_budgets.py"))
     result.assert_outcomes(passed=2, failed=3)
     out = result.stdout.str()
