@@ -151,7 +151,8 @@ def _torchvision(package: Any, name: str, settings: Mapping[str, Any], batch: in
         resolution = 224
         with contextlib.suppress(Exception):   # a model without published weights
             default = models.get_model_weights(name).DEFAULT
-            resolution = int(default.transforms.keywords.get("crop_size", 224))
+            crop = default.transforms.keywords.get("crop_size", 224)   # video: (112, 112)
+            resolution = int(crop[0] if isinstance(crop, list | tuple) else crop)
     if name.startswith("vit_"):   # a ViT is built for one size (vit_h_14's weights: 518)
         kwargs.setdefault("image_size", int(resolution))
     with empty_build():

@@ -58,3 +58,28 @@ def test_weight_matches_published_macs_and_params(weight: Any) -> None:
     cost = count_costs(trace_module(target.module, target.inputs, device="meta"))
     assert round(cost.totals.macs / 1e9, 3) == weight.meta["_ops"]
     assert cost.totals.params == weight.meta["num_params"]
+
+
+def _task_weights(module: Any) -> list[Any]:
+    return [weight for name in models.list_models(module=module)
+            for weight in models.get_model_weights(name)]
+
+
+@pytest.mark.parametrize("weight", _task_weights(models.segmentation) +
+                         _task_weights(models.video),
+                         ids=lambda w: f"{type(w).__name__}.{w.name}")
+def test_segmentation_and_video_weights_match_published(weight: Any) -> None:
+    """Segmentation at 520 x 520 (torchvision's figures; its weights carry the auxiliary
+    head, which runs in eval too), video at 16 frames of the weights' crop size."""
+    name = next(n for n in models.list_models() if models.get_model_weights(n) is type(weight))
+    settings: dict[str, Any] = {"num_classes": len(weight.meta["categories"])}
+    if name in models.list_models(module=models.segmentation):
+        settings["aux_loss"] = name != "lraspp_mobilenet_v3_large"   # LR-ASPP has none
+        settings["resolution"] = 520
+    else:
+        crop = weight.transforms.keywords["crop_size"]
+        settings["resolution"] = crop[0] if isinstance(crop, list | tuple) else crop
+    target = resolve_model(f"torchvision:{name}", settings=settings)
+    cost = count_costs(trace_module(target.module, target.inputs, device="meta"))
+    assert round(cost.totals.macs / 1e9, 3) == weight.meta["_ops"]
+    assert cost.totals.params == weight.meta["num_params"]
