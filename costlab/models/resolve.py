@@ -95,7 +95,8 @@ def _check_shape_options(settings: Mapping[str, Any], batch: int,
         given = " and ".join(o for o, on in (("--batch", batch != 1),
                                               ("--resolution", settings.get("resolution")
                                                is not None)) if on)
-        raise OptionError(f"{given} describe the default image input; with --input, write the "
+        verb = "describe" if " and " in given else "describes"
+        raise OptionError(f"{given} {verb} the default image input; with --input, write the "
                           f"batch and size in each shape (e.g. --input {batch}x3x224x224)")
 
 

@@ -68,7 +68,7 @@ def test_none_settings_reach_the_callable(run_cli):
 
 
 def test_given_inputs_fix_batch_and_size():
-    with pytest.raises(OptionError, match="--batch describe the default image input"):
+    with pytest.raises(OptionError, match="--batch describes the default image input"):
         resolve_model("torchvision:resnet18", batch=8, inputs=[(1, 3, 224, 224)])
 
 
