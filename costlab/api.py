@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from torch import nn
 
-from costlab.analyses.analysis import Analysis, analyze, analyze_target
+from costlab.analyses.analysis import Analysis, analyze, analyze_target, given_settings
 from costlab.analyses.measure import measure_peak
 from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.training import training_memory
 from costlab.models.resolve import resolve_model
 from costlab.spec.schema import ArchSpec
-from costlab.trace.inputs import Input
+from costlab.trace.inputs import Inputs
 
 __all__ = ["Analysis", "analyze", "memory"]
 
@@ -24,16 +24,16 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
            view: str = "blocks", training: bool = False, optimizer: str = "adam",
            measure: bool = False, alpha: float | None = None, resolution: int | None = None,
            num_classes: int | None = None, batch: int = 1,
-           inputs: Sequence[Input] | None = None,
+           inputs: Inputs | None = None,
            settings: Mapping[str, Any] | None = None) -> tuple[Analysis, MemoryAnalysis]:
     """Memory analyses, mirroring `costlab memory`: feature maps, the largest tensor per
     resolution, peak, naive sum and bound; with `training`, training memory; with `measure`,
     the measured peak of the real model. Activations are counted at `dtype` (fp32 by default, as
     in every command; Table 3's figures are judged at fp16 whatever it is).
     """
-    merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
-              **(settings or {})}
-    target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
+    target = resolve_model(model, settings=given_settings(alpha, resolution, num_classes,
+                                                          settings),
+                           batch=batch, inputs=inputs)
     analysis = analyze_target(target, view=view)   # Table 3 judged in the view asked for
     dtype = dtype or "fp32"
     result = analyze_memory(analysis.trace, analysis.full_cost, dtype=dtype, view=view)

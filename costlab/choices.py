@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from costlab.errors import OptionError
 
-__all__ = ["DType", "View", "ParamConvention", "Optimizer", "parse_choice"]
+__all__ = ["DType", "View", "ParamConvention", "TraceDevice", "Optimizer", "parse_choice"]
 
 
 class DType(StrEnum):
@@ -40,6 +40,15 @@ class ParamConvention(StrEnum):
     WEIGHTS = "weights"  # conv/linear weights and biases; batch norm left out (MobileNet papers)
     FOLDED = "folded"    # batch norm folded into the preceding conv/linear (the deployed model)
     KERAS = "keras"      # torch + batch norm's running mean and variance (Keras "params")
+    TRAINABLE = "trainable"  # every nn.Parameter that requires grad (frozen ones left out)
+
+
+class TraceDevice(StrEnum):
+    """Where the trace runs the model's ops."""
+
+    AUTO = "auto"   # meta, and real CPU tensors when the model needs values (and fits)
+    META = "meta"   # shapes only: nothing is computed or allocated
+    CPU = "cpu"     # real tensors, random weights
 
 
 class Optimizer(StrEnum):
@@ -55,7 +64,7 @@ Choice = TypeVar("Choice", bound=StrEnum)
 # What each choice is called in an error message.
 _WHAT: dict[type[StrEnum], str] = {DType: "dtype", View: "view",
                                    ParamConvention: "parameter convention",
-                                   Optimizer: "optimizer"}
+                                   Optimizer: "optimizer", TraceDevice: "trace device"}
 
 
 def parse_choice(kind: type[Choice], name: Choice | str) -> Choice:

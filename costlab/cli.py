@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from costlab.analyses.metrics import sort_keys
-from costlab.choices import DType, Optimizer, ParamConvention, View
+from costlab.choices import DType, Optimizer, ParamConvention, TraceDevice, View
 from costlab.errors import CostlabError, OptionError
 from costlab.render import Document, formats, resolve_format, write
 
@@ -95,9 +95,10 @@ def _model_options(fn: Any) -> Any:
         click.option("--resolution", type=int, help="Input height and width."),
         click.option("--num-classes", type=int, help="Classifier outputs (spec parameter)."),
         click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True),
-        click.option("--input", "inputs", multiple=True, metavar="SHAPE",
+        click.option("--input", "inputs", multiple=True, metavar="[NAME=]SHAPE[:DTYPE]",
                      help="Input shape such as 1x3x224x224 (or 1x128:int64 for token ids), "
-                          "for import-path models; repeatable."),
+                          "for import-path and zoo models; NAME= makes it a keyword input "
+                          "(input_ids=1x128:int64); repeatable."),
         click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                      help="Any other spec parameter, or a keyword argument of the callable."),
     ]):
@@ -122,11 +123,17 @@ def _written_options(fn: Any) -> Any:
 @click.option("--depth", type=click.IntRange(min=0), help="Sum rows up to this module depth.")
 @_written_options
 @click.option("--strict", is_flag=True, help="Fail when an op has no cost rule.")
+@click.option("--device", type=click.Choice([d.value for d in TraceDevice]), default="auto",
+              show_default=True,
+              help="Where the trace runs: meta (shapes only), cpu (real tensors, random "
+                   "weights), or auto: meta, then cpu when the model needs values.")
 def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
-           depth: int | None, fmt: str | None, output: str | None, strict: bool) -> None:
-    """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
-    package.module:callable; settings may follow inline: mobilenetv2:alpha=0.5)."""
+           depth: int | None, fmt: str | None, output: str | None, strict: bool,
+           device: str) -> None:
+    """MACs, parameters and the layer table of MODEL (a spec name, a spec file, a zoo model
+    such as torchvision:resnet50, timm:NAME or hf:DIR, or package.module:callable; settings may
+    follow inline: mobilenetv2:alpha=0.5)."""
     from costlab.api import analyze
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
@@ -134,7 +141,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     analysis = analyze(variant.model, alpha=alpha, resolution=resolution,
                        num_classes=num_classes, batch=batch,
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
-                       depth=depth, strict=strict, settings=variant.settings)
+                       depth=depth, strict=strict, settings=variant.settings, device=device)
     _emit(analysis.document(), fmt, output)
 
 
@@ -173,8 +180,8 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
               num_classes: int | None, sets: tuple[str, ...]) -> list[Variant]:
     """MODEL[:key=value,...] arguments; the shared options apply to each, inline ones win."""
     from costlab.spec.variants import parse_variant
-    shared = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
-              **_settings(sets)}
+    named = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes}
+    shared = {**{k: v for k, v in named.items() if v is not None}, **_settings(sets)}
     return [parse_variant(model, shared) for model in models]
 
 
@@ -287,7 +294,16 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool,
 @click.argument("pattern", default="")
 def list_specs(pattern: str) -> None:
     """The specs available, one line each; PATTERN keeps those whose name, alias or title
-    contains it (or matches it as a glob: 'mobilenet*'). Exit 2 when none does."""
+    contains it (or matches it as a glob: 'mobilenet*'). Exit 2 when none does.
+    `list torchvision` or `list timm:vit_*` lists a zoo's model names instead."""
+    zoo, _, glob = pattern.partition(":")
+    if zoo in ("torchvision", "timm", "hf"):
+        import fnmatch
+
+        from costlab.models.zoo import zoo_names
+        for name in fnmatch.filter(zoo_names(zoo), glob or "*"):
+            click.echo(f"{zoo}:{name}")
+        return
     from costlab.spec.catalog import match_specs
     for spec in match_specs(pattern):
         params = " ".join(f"{p.name}={p.default}" for p in spec.params.values())

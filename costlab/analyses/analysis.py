@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,21 +12,21 @@ from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.metrics import CATALOG
 from costlab.analyses.published import Comparison, compare_reported
 from costlab.analyses.report_document import LAYER_COLUMNS, config_line, layer_rows, report_document
-from costlab.choices import View, parse_choice
+from costlab.choices import TraceDevice, View, parse_choice
 from costlab.count.engine import ModelCost, aggregate, count_costs
 from costlab.count.params import ParamConvention
-from costlab.errors import OptionError
+from costlab.errors import OptionError, TraceError
 from costlab.models.resolve import Target, resolve_model
 from costlab.render import Document, write
 from costlab.render.data import document_dict
 from costlab.spec.schema import ArchSpec, Scalar
-from costlab.trace.inputs import Input, InputSpec
+from costlab.trace.inputs import Inputs, InputSpec
 from costlab.trace.recorder import Trace, trace_module
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["conventions_of", "Analysis", "analyze", "analyze_target"]
+__all__ = ["conventions_of", "Analysis", "analyze", "analyze_target", "given_settings"]
 
 def conventions_of(param_convention: str) -> dict[str, str]:
     """What each figure counts: the catalog's meanings and the parameter convention used."""
@@ -51,6 +51,16 @@ class Analysis:
     @property
     def input_shapes(self) -> tuple[tuple[int, ...], ...]:
         return tuple(i.shape for i in self.inputs)
+
+    @property
+    def trace_device(self) -> str:
+        """Where the ops ran: "meta" (shapes only), or "cpu" (real tensors, random weights)."""
+        return self.trace.device
+
+    @property
+    def trace_device_reason(self) -> str:
+        """Why the trace ran on the CPU ("" on meta): the op that needed values, or the ask."""
+        return self.trace.device_reason
 
     @property
     def totals(self) -> dict[str, int]:
@@ -101,12 +111,21 @@ class Analysis:
 
 def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
                    depth: int | None = None, strict: bool = False,
-                   view: View | str = View.BLOCKS) -> Analysis:
+                   view: View | str = View.BLOCKS,
+                   device: TraceDevice | str = TraceDevice.AUTO) -> Analysis:
     """Traces and counts an already resolved model; published memory figures are judged in
-    `view` first."""
+    `view` first. `device` is where the trace runs (see trace_module)."""
     if depth is not None and depth < 0:
         raise OptionError(f"depth must be at least 0, got {depth}")
-    trace = trace_module(target.module, target.inputs)
+    try:
+        trace = trace_module(target.module, target.inputs, device=device,
+                             vocab_size=target.vocab_size)
+    except TraceError as exc:
+        if not target.default_input:
+            raise
+        raise TraceError(f"{exc} ({target.name} was given the default image input "
+                         f"{target.inputs[0]}; if it takes other inputs, give them: --input "
+                         "SHAPE[:DTYPE] or --input NAME=SHAPE[:DTYPE])") from exc
     full = count_costs(trace, params=params, strict=strict)
     cost = full if depth is None else aggregate(full, trace, depth)
     published = tuple(compare_reported(target.spec, target.config, trace, full,
@@ -117,18 +136,31 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
                     depth, published, target.spec, summary)
 
 
+def given_settings(alpha: float | None, resolution: int | None, num_classes: int | None,
+                   settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The named options that were given, then the settings (where None is a value:
+    `--set bias=None` reaches the callable)."""
+    named = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes}
+    return {**{k: v for k, v in named.items() if v is not None}, **(settings or {})}
+
+
 def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
             resolution: int | None = None, num_classes: int | None = None, batch: int = 1,
-            inputs: Sequence[Input] | None = None,
+            inputs: Inputs | None = None,
             params: ParamConvention | str = ParamConvention.TORCH, depth: int | None = None,
-            strict: bool = False, settings: Mapping[str, Any] | None = None) -> Analysis:
+            strict: bool = False, settings: Mapping[str, Any] | None = None,
+            device: TraceDevice | str = TraceDevice.AUTO) -> Analysis:
     """Builds (or imports), traces and counts a model.
 
-    `model` is a spec name, a spec file, `package.module:callable`, an ArchSpec or any
-    nn.Module; `settings` passes further spec parameters (or the callable's keyword arguments);
-    `inputs` are shapes (float32), InputSpecs or example tensors (their shape and dtype).
+    `model` is a spec name, a spec file, a zoo name (`torchvision:resnet50`, `timm:NAME`,
+    `hf:DIR`), `package.module:callable`, an ArchSpec or any nn.Module; `settings` passes
+    further spec parameters (or factory / callable keyword arguments, or hf config fields);
+    `inputs` are shapes (float32), InputSpecs or example tensors (their shape and dtype), a
+    dict of keyword inputs ({"input_ids": InputSpec((1, 128), torch.int64), ...}), or a
+    callable returning (args, kwargs). `device` is where the trace runs: "auto" (meta, and real
+    CPU tensors when the model needs values), "meta" or "cpu".
     """
-    merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
-              **(settings or {})}
-    target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
-    return analyze_target(target, params=params, depth=depth, strict=strict)
+    target = resolve_model(model, settings=given_settings(alpha, resolution, num_classes,
+                                                          settings),
+                           batch=batch, inputs=inputs)
+    return analyze_target(target, params=params, depth=depth, strict=strict, device=device)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
-from costlab.trace.inputs import InputSpec, as_input
+from costlab.trace.inputs import InputSpec, as_input, call_args
 from costlab.units import Shape
 
 __all__ = ["MeasuredPeak", "materialize", "measure_peak"]
@@ -84,16 +84,16 @@ def measure_peak(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
         real = materialize(model, device).train(training)
     except (RuntimeError, NotImplementedError) as exc:
         return MeasuredPeak(None, f"not measured: the model cannot be materialized ({exc})")
-    args = [as_input(i).tensor(device) for i in inputs]
+    args, kwargs = call_args([as_input(i) for i in inputs], device)
 
     def run() -> None:
         if training:
-            out = real(*args)
+            out = real(*args, **kwargs)
             out.float().sum().backward()
             real.zero_grad(set_to_none=True)
         else:
             with torch.no_grad():
-                real(*args)
+                real(*args, **kwargs)
 
     run()  # warm-up: lazy initialization stays out of the measurement
     if device == "cuda":

@@ -148,9 +148,13 @@ def _unsupported(cost: ModelCost) -> Section:
 def report_document(analysis: Analyzed) -> Document:
     """The whole report: heading, totals, op classes, layers, published figures, gaps."""
     inputs = ", ".join(map(str, analysis.inputs))   # 1x3x224x224, or 1x128:int64
-    heading = (config_line(analysis.name, analysis.config),
-               f"input {inputs}; parameters counted under the "
-               f"'{analysis.cost.param_convention}' convention")
+    heading: tuple[str, ...] = (config_line(analysis.name, analysis.config),
+                                f"input {inputs}; parameters counted under the "
+                                f"'{analysis.cost.param_convention}' convention")
+    device = getattr(analysis, "trace_device", "meta")   # Analysis has it as data
+    if device != "meta":
+        heading += (f"traced on real {device} tensors, random weights: "
+                    f"{getattr(analysis, 'trace_device_reason', '')}",)
     sections = [_totals(analysis), _by_class(analysis.cost),
                 Section("layers", "", LAYER_COLUMNS,
                         tuple(layer_rows(analysis.cost.layers, analysis.cost.totals.macs)),

@@ -12,7 +12,7 @@ from torch import nn
 from costlab.choices import DType, Optimizer, parse_choice
 from costlab.count.engine import ModelCost
 from costlab.errors import TraceError, describe
-from costlab.trace.inputs import InputSpec, as_input
+from costlab.trace.inputs import InputSpec, as_input, call_args
 from costlab.trace.meta import FastMeta
 from costlab.units import Shape
 
@@ -71,12 +71,12 @@ def saved_activation_elements(model: nn.Module, inputs: Sequence[InputSpec | Sha
             saved[id(base)] = max(saved.get(id(base), 0), base.numel())
         return tensor
 
-    args = [as_input(i).tensor("meta") for i in inputs]
+    args, kwargs = call_args([as_input(i) for i in inputs])
     modes = [(m, m.training) for m in model.modules()]
     try:
         model.train()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), FastMeta():
-            torch.func.functional_call(model, stand_ins, tuple(args), strict=False)
+            torch.func.functional_call(model, stand_ins, args, kwargs, strict=False)
     except Exception as exc:  # noqa: BLE001 - user code: one line naming the failure
         raise TraceError(f"training-mode forward failed: {describe(exc)}") from exc
     finally:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from costlab.choices import ParamConvention, parse_choice
 from costlab.count.params import count_params
-from costlab.count.rules import RULES, OpClass, OpCost
+from costlab.count.rules import RULES, OpClass, OpCost, register_torchvision_rules
 from costlab.errors import RuleError, UnsupportedOpsError, describe
 from costlab.trace.recorder import ModuleCall, OpEvent, Trace
 from costlab.units import Shape, numel
@@ -94,6 +94,7 @@ def count_costs(trace: Trace, *, params: ParamConvention | str = ParamConvention
     Ops without a rule are collected by name in `unsupported`; with `strict` they raise
     UnsupportedOpsError instead.
     """
+    register_torchvision_rules()   # the model may have brought torchvision's ops
     convention = parse_choice(ParamConvention, params)
     param_counts = count_params(trace, convention)
     unsupported: Counter[str] = Counter()

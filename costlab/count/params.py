@@ -1,4 +1,4 @@
-"""Parameter counts under the four named conventions, per module path."""
+"""Parameter counts under the five named conventions, per module path."""
 
 from __future__ import annotations
 
@@ -29,12 +29,15 @@ def count_params(trace: Trace, convention: ParamConvention | str) -> Counter[str
 
     `folded`: a batch norm after a conv or linear without bias gives that layer a bias of
     C elements; after one with a bias it folds in for free; a batch norm with no such producer
-    (e.g. on the network input) keeps its scale and shift.
+    (e.g. on the network input) keeps its scale and shift. `trainable`: parameters that
+    require grad (Whisper's fixed encoder positions, a frozen backbone are left out).
     """
     convention = parse_choice(ParamConvention, convention)
     counts: Counter[str] = Counter()
     for name, meta in trace.params.items():
         owner = _owner(name)
+        if convention is ParamConvention.TRAINABLE and name in trace.frozen:
+            continue
         if convention in (ParamConvention.WEIGHTS, ParamConvention.FOLDED) \
                 and owner in trace.batch_norms:
             continue

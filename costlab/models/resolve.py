@@ -1,12 +1,13 @@
-"""Resolve a MODEL argument: a spec name, a spec file, or `package.module:callable`."""
+"""Resolve a MODEL argument: a spec name, a spec file, a zoo name (`torchvision:resnet50`,
+`timm:NAME`, `hf:ID_OR_DIR`) or `package.module:callable`."""
 
 from __future__ import annotations
 
 import importlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -14,9 +15,10 @@ from torch import nn
 
 from costlab.blocks.build import build_model
 from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
+from costlab.models.zoo import build_zoo, empty_build, zoo_hint, zoo_of
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Scalar, resolve_params
-from costlab.trace.inputs import Input, InputSpec, as_input
+from costlab.trace.inputs import Inputs, InputSpec, as_input, as_inputs
 from costlab.units import Shape
 
 __all__ = ["Target", "resolve_model"]
@@ -31,6 +33,8 @@ class Target:
     inputs: tuple[InputSpec, ...]
     config: Mapping[str, Scalar]
     spec: ArchSpec | None = None
+    vocab_size: int | None = None   # token ids get values below it when real tensors are needed
+    default_input: bool = False     # the inputs are the default image, not the user's
 
     def __post_init__(self) -> None:   # shapes are float32 inputs
         object.__setattr__(self, "inputs", tuple(as_input(i) for i in self.inputs))
@@ -41,36 +45,92 @@ class Target:
 
 
 def resolve_model(model: str | nn.Module | ArchSpec, *, settings: Mapping[str, Any] | None = None,
-                  batch: int = 1, inputs: Sequence[Input] | None = None,
+                  batch: int = 1, inputs: Inputs | None = None,
                   device: str = "meta") -> Target:
-    """Builds or imports the model; `settings` are spec parameters or callable keyword args."""
-    settings = {k: v for k, v in (settings or {}).items() if v is not None}
+    """Builds or imports the model; `settings` are spec parameters, factory or callable keyword
+    arguments, or config fields (hf); a None value is passed on as None.
+
+    `inputs` are positional inputs (InputSpecs, shapes, tensors; a named InputSpec is a keyword
+    input), a dict of keyword inputs, or a callable returning (args, kwargs). Given inputs fix
+    the batch and the size: --batch and --resolution with them are an error.
+    """
+    settings = dict(settings or {})
     if batch < 1:
         raise OptionError(f"batch must be at least 1, got {batch}")
+    specs = as_inputs(inputs) if inputs else None
     if isinstance(model, nn.Module):
-        return _module_target(type(model).__name__, model, settings, batch, inputs)
+        return _module_target(type(model).__name__, model, settings, batch, specs)
+    if isinstance(model, str) and zoo_of(model):
+        return _zoo_target(model, settings, batch, specs)
     if isinstance(model, str) and ":" in model and not model.endswith((".yaml", ".yml")):
-        return _import_target(model, settings, batch, inputs, device)
-    spec = model if isinstance(model, ArchSpec) else load_named_spec(model)
-    if inputs:
-        raise OptionError("--input is for import-path models; a spec takes --resolution and "
-                          "--batch")
+        return _import_target(model, settings, batch, specs, device)
+    try:
+        spec = model if isinstance(model, ArchSpec) else load_named_spec(model)
+    except CostlabError as exc:
+        hint = zoo_hint(model) if isinstance(model, str) else None
+        if hint is None:
+            raise
+        text = str(exc)
+        text = text[:-1] + f", or {hint}?" if text.endswith("?") else \
+            f"{text}; did you mean {hint}?"
+        raise type(exc)(text) from None
+    if specs:
+        raise OptionError("--input is for import-path and zoo models; a spec takes "
+                          "--resolution and --batch")
     config = resolve_params(spec, settings)
     built = build_model(spec, config, batch=batch, device=device)
     return Target(spec.name, built.module, (InputSpec(built.input_shape),), config, spec)
 
 
+def _unwrapped(module: nn.Module) -> nn.Module:
+    """The model inside DataParallel / DistributedDataParallel: the same forward, one device."""
+    while isinstance(module, nn.DataParallel | nn.parallel.DistributedDataParallel):
+        module = module.module
+    return module
+
+
+def _check_shape_options(settings: Mapping[str, Any], batch: int,
+                         inputs: tuple[InputSpec, ...] | None) -> None:
+    if inputs and (batch != 1 or settings.get("resolution") is not None):
+        given = " and ".join(o for o, on in (("--batch", batch != 1),
+                                              ("--resolution", settings.get("resolution")
+                                               is not None)) if on)
+        verb = "describe" if " and " in given else "describes"
+        raise OptionError(f"{given} {verb} the default image input; with --input, write the "
+                          f"batch and size in each shape (e.g. --input {batch}x3x224x224)")
+
+
 def _module_target(name: str, module: nn.Module, settings: Mapping[str, Any], batch: int,
-                   inputs: Sequence[Input] | None) -> Target:
-    resolution = int(settings.get("resolution", 224))
-    specs = tuple(as_input(i) for i in inputs) if inputs else \
-        (InputSpec((batch, 3, resolution, resolution)),)
-    config: dict[str, Scalar] = {"batch": batch, "inputs": " ".join(map(str, specs))}
-    return Target(name, module, specs, config)
+                   inputs: tuple[InputSpec, ...] | None,
+                   default: tuple[InputSpec, ...] | None = None,
+                   vocab_size: int | None = None) -> Target:
+    _check_shape_options(settings, batch, inputs)
+    resolution = int(settings.get("resolution") or 224)
+    specs = inputs or default or (InputSpec((batch, 3, resolution, resolution)),)
+    config: dict[str, Scalar] = {"batch": specs[0].shape[0] if specs[0].shape else batch,
+                                 "inputs": " ".join(map(str, specs))}
+    return Target(name, _unwrapped(module), specs, config, vocab_size=vocab_size,
+                  default_input=not inputs)
+
+
+def _zoo_target(model: str, settings: Mapping[str, Any], batch: int,
+                inputs: tuple[InputSpec, ...] | None) -> Target:
+    _check_shape_options(settings, batch, inputs)
+    built = build_zoo(model, settings, batch)
+    if not inputs and built.inputs is None:
+        main = getattr(built.module, "main_input_name", "input_ids")
+        example = f"{main}=1x128:int64" if main == "input_ids" else f"{main}=SHAPE"
+        raise OptionError(f"{model} does not take an image; give its inputs, e.g. "
+                          f"--input {example} (repeatable: --input attention_mask=1x128:int64)")
+    target = _module_target(model, built.module, settings, batch, inputs, built.inputs,
+                            built.vocab_size)
+    shown = {k: v if isinstance(v, Scalar) else repr(v) for k, v in settings.items()
+             if k != "resolution"}
+    return replace(target, config={**target.config, **shown})
 
 
 def _import_target(path: str, settings: Mapping[str, Any], batch: int,
-                   inputs: Sequence[Input] | None, device: str) -> Target:
+                   inputs: tuple[InputSpec, ...] | None, device: str) -> Target:
     module_name, _, attr = path.partition(":")
     try:
         obj: Any = _import_from_cwd(module_name)
@@ -88,7 +148,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
         raise ModelLoadError(f"{path!r} is not callable")
     kwargs = {k: v for k, v in settings.items() if k != "resolution"}
     try:
-        with torch.device(device):
+        with empty_build() if device == "meta" else torch.device(device):
             module = obj(**kwargs)
     except CostlabError:
         raise
@@ -98,7 +158,8 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
     if not isinstance(module, nn.Module):
         raise ModelLoadError(f"{path!r} returned {type(module).__name__}, not an nn.Module")
     target = _module_target(path, module, settings, batch, inputs)
-    return Target(path, module, target.inputs, {**target.config, **kwargs})
+    shown = {k: v if isinstance(v, Scalar) else repr(v) for k, v in kwargs.items()}
+    return replace(target, config={**target.config, **shown})
 
 
 def _spec_named(name: str) -> bool:

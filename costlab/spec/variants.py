@@ -38,6 +38,7 @@ def parse_variant(text: str, shared: Mapping[str, Any] | None = None) -> Variant
     The part after the last colon is a list of settings only when it contains `=`, so import
     paths keep their colon: `torch.nn:Linear:in_features=512,out_features=10`. Values are read
     as Python literals where they are one. Inline settings override `shared` ones (`--set`).
+    A setting whose value is None is kept: `--set bias=None` reaches the callable.
     """
     head, colon, tail = text.rpartition(":")
     model, inline = text, {}
@@ -46,7 +47,7 @@ def parse_variant(text: str, shared: Mapping[str, Any] | None = None) -> Variant
         inline = dict(parse_setting(part) for part in _split_settings(tail))
     if not model.strip():
         raise OptionError(f"bad model {text!r}; write it as NAME or NAME:key=value,key=value")
-    rest = {k: v for k, v in (shared or {}).items() if v is not None and k not in inline}
+    rest = {k: v for k, v in (shared or {}).items() if k not in inline}
     return Variant(model.strip(), {**inline, **rest})
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
 from costlab.errors import OptionError
 from costlab.units import Shape
 
-__all__ = ["INPUT_DTYPES", "InputSpec", "Input", "as_input", "parse_input", "parse_shape"]
+__all__ = ["INPUT_DTYPES", "InputSpec", "Input", "Inputs", "as_input", "as_inputs", "call_args",
+           "parse_input", "parse_shape"]
 
 # Element types a model input can be given in (`--input 1x128:int64` for token ids).
 INPUT_DTYPES: dict[str, torch.dtype] = {
@@ -20,49 +23,92 @@ INPUT_DTYPES: dict[str, torch.dtype] = {
 
 @dataclass(frozen=True, slots=True)
 class InputSpec:
-    """One model input: its shape and element type (float32 unless the model wants token
-    ids, indices or a mask)."""
+    """One model input: its shape, element type (float32 unless the model wants token ids,
+    indices or a mask) and, for a keyword argument of forward, its name."""
 
     shape: Shape
     dtype: torch.dtype = torch.float32
+    name: str | None = None   # None: positional
 
     def __str__(self) -> str:
-        """`1x3x224x224`, or `1x128:int64` for another type: what --input reads."""
+        """`1x3x224x224`, `1x128:int64` for another type, `input_ids=1x128:int64` for a keyword
+        input: what --input reads."""
         text = "x".join(map(str, self.shape))
-        if self.dtype == torch.float32:
-            return text
-        return text + ":" + next(k for k, v in INPUT_DTYPES.items() if v == self.dtype)
+        if self.dtype != torch.float32:
+            text += ":" + next(k for k, v in INPUT_DTYPES.items() if v == self.dtype)
+        return text if self.name is None else f"{self.name}={text}"
 
-    def tensor(self, device: str = "meta") -> torch.Tensor:
-        """A meta tensor of this spec, or a real one: random floats, or zeros (a valid token
-        id, index and mask) for integer and bool inputs."""
-        if device == "meta" or not self.dtype.is_floating_point:
-            empty = torch.empty if device == "meta" else torch.zeros
-            return empty(self.shape, dtype=self.dtype, device=device)
-        return torch.randn(self.shape, dtype=self.dtype, device=device)
+    def tensor(self, device: str = "meta", vocab_size: int | None = None) -> torch.Tensor:
+        """A meta tensor of this spec, or a real one: random floats; for integer inputs, ones
+        for a mask (named `*mask*`), random ids below `vocab_size` when it is known, else zeros
+        (a valid token id and index); bool inputs are all True."""
+        if device == "meta":
+            return torch.empty(self.shape, dtype=self.dtype, device=device)
+        if self.dtype.is_floating_point:
+            return torch.randn(self.shape, dtype=self.dtype, device=device)
+        if self.dtype == torch.bool or "mask" in (self.name or ""):
+            return torch.ones(self.shape, dtype=self.dtype, device=device)
+        if vocab_size:
+            return torch.randint(0, vocab_size, self.shape, dtype=self.dtype, device=device)
+        return torch.zeros(self.shape, dtype=self.dtype, device=device)
 
 
-def as_input(value: InputSpec | Shape | torch.Tensor) -> InputSpec:
-    """An InputSpec from a spec, a shape (float32) or a tensor (its shape and dtype)."""
+def as_input(value: InputSpec | Shape | torch.Tensor, name: str | None = None) -> InputSpec:
+    """An InputSpec from a spec, a shape (float32) or a tensor (its shape and dtype); `name`
+    makes it a keyword input."""
     if isinstance(value, InputSpec):
-        return value
-    if isinstance(value, torch.Tensor):
-        return InputSpec(tuple(value.shape), value.dtype)
-    return InputSpec(tuple(value))
-
+        spec = value
+    elif isinstance(value, torch.Tensor):
+        spec = InputSpec(tuple(value.shape), value.dtype)
+    else:
+        spec = InputSpec(tuple(value))
+    return spec if name is None else replace(spec, name=name)
 
 
 Input = InputSpec | Shape   # a shape alone is a float32 input
+# What the API takes as inputs: positional inputs, a dict of keyword inputs, or a callable
+# returning (args, kwargs) of tensors, shapes or InputSpecs.
+Inputs = Sequence[Input | torch.Tensor] | Mapping[str, Input | torch.Tensor] | \
+    Callable[[], tuple[Sequence[Any], Mapping[str, Any]]]
+
+
+def as_inputs(value: Inputs) -> tuple[InputSpec, ...]:
+    """Positional inputs first, then keyword inputs by name, from any form `Inputs` allows."""
+    if callable(value):
+        args, kwargs = value()
+        return (*(as_input(a) for a in args), *(as_input(v, k) for k, v in kwargs.items()))
+    if isinstance(value, Mapping):
+        return tuple(as_input(v, k) for k, v in value.items())
+    specs = tuple(as_input(v) for v in value)
+    names = [s.name for s in specs if s.name is not None]
+    if len(names) != len(set(names)):
+        raise OptionError(f"input {next(n for n in names if names.count(n) > 1)!r} is given "
+                          "twice")
+    return specs
+
+
+def call_args(inputs: Sequence[InputSpec], device: str = "meta", vocab_size: int | None = None
+              ) -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    """The positional and keyword tensors a forward is called with."""
+    args = tuple(i.tensor(device, vocab_size) for i in inputs if i.name is None)
+    kwargs = {i.name: i.tensor(device, vocab_size) for i in inputs if i.name is not None}
+    return args, kwargs
 
 
 def parse_input(text: str) -> InputSpec:
-    """`1x3x224x224` -> a float32 input; `1x128:int64` -> token ids (see INPUT_DTYPES)."""
-    shape, colon, dtype = text.partition(":")
+    """`1x3x224x224` -> a float32 input; `1x128:int64` -> token ids (see INPUT_DTYPES);
+    `attention_mask=1x128:int64` -> the keyword input `attention_mask`."""
+    name, equals, rest = text.partition("=")
+    if equals and not name.strip().isidentifier():
+        raise OptionError(f"bad input name {name.strip()!r} in {text!r}; write "
+                          "NAME=SHAPE[:DTYPE], e.g. input_ids=1x128:int64")
+    shape, colon, dtype = (rest if equals else text).partition(":")
     if colon and dtype.strip().lower() not in INPUT_DTYPES:
         raise OptionError(f"bad input type {dtype!r} in {text!r}; one of "
                           f"{', '.join(INPUT_DTYPES)}")
     return InputSpec(parse_shape(shape),
-                     INPUT_DTYPES[dtype.strip().lower()] if colon else torch.float32)
+                     INPUT_DTYPES[dtype.strip().lower()] if colon else torch.float32,
+                     name.strip() if equals else None)
 
 
 def parse_shape(text: str) -> Shape:

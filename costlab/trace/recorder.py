@@ -7,16 +7,19 @@ hooks are removed in `finally`, training flags are restored, no attribute or buf
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn.modules import module as module_hooks
+from torch.nn.modules.lazy import LazyModuleMixin
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map
 
+from costlab.choices import TraceDevice, parse_choice
 from costlab.errors import TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input
 from costlab.trace.meta import empty_meta, run_op
@@ -24,7 +27,7 @@ from costlab.units import Shape, numel
 
 __all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module"]
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class TensorMeta:
     """A tensor reduced to what costing needs: identity, storage identity, shape and dtype.
 
@@ -47,7 +50,7 @@ class TensorMeta:
         return self.dtype.itemsize
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class OpEvent:
     """One ATen op as run: its overload, arguments bound to schema names, tensors in and out."""
 
@@ -67,7 +70,7 @@ class OpEvent:
         return self.args.get(name, default)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class ModuleCall:
     """One call of a module's forward: its tensors in and out and the ops it spans."""
 
@@ -80,7 +83,7 @@ class ModuleCall:
     depth: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Trace:
     """The recorded op graph of one forward pass, and the model's parameter tensors."""
 
@@ -92,6 +95,9 @@ class Trace:
     buffers: Mapping[str, TensorMeta]
     module_types: Mapping[str, str]        # path -> class name, for every submodule
     batch_norms: frozenset[str]            # paths of batch-norm modules (for param conventions)
+    frozen: frozenset[str] = frozenset()   # parameters that do not require grad
+    device: str = "meta"                   # where the ops ran: "meta", or "cpu" (random weights)
+    device_reason: str = ""                # why not meta, when device is "cpu"
 
 
 class _Registry:
@@ -122,11 +128,13 @@ class _Recorder(TorchDispatchMode):
         super().__init__()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
         self.registry, self.scope = registry, scope
         self.events: list[OpEvent] = []
+        self.current = ""   # the op running, named when the model fails
 
     def __torch_dispatch__(self, func: torch._ops.OpOverload, types: Sequence[type],
                            args: Sequence[Any] = (),
                            kwargs: Mapping[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
+        self.current = str(func)
         out = run_op(func, args, kwargs)
         bound = _bind(func, args, kwargs)
         inputs = tuple(self._input(t) for t in tree_leaves((args, kwargs))
@@ -184,13 +192,130 @@ def _bind(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str
     return bound
 
 
-def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | InputSpec]) -> Trace:
+def trace_module(model: nn.Module,
+                 inputs: Iterable[torch.Tensor | Shape | InputSpec] | Mapping[str, Any],
+                 *, device: TraceDevice | str = TraceDevice.AUTO, vocab_size: int | None = None,
+                 memory_limit_bytes: int | None = None) -> Trace:
     """Runs `model` once in eval mode on meta tensors and returns the recorded ops.
 
-    `inputs` are tensors or shapes (a shape becomes a float32 meta tensor). Real parameters
-    are swapped for meta stand-ins for the duration of the call only.
-    Raises TraceError naming the module that was running when the model failed.
+    `inputs` are tensors, shapes (float32) or InputSpecs (a named one is a keyword argument), or
+    a dict of keyword inputs. Parameters are swapped for stand-ins for the duration of the call.
+    With device `auto`, a meta run that needs a value (`.item()`, `if y.sum() > 0`, `nonzero`,
+    `tolist`) is run again on real CPU tensors with random weights, by the same recorder, when
+    the model's weights fit under `memory_limit_bytes` (default: half the available RAM);
+    `meta` or `cpu` forces one. `Trace.device` and `Trace.device_reason` say which ran and why.
+    Raises TraceError naming the op and module that failed and what the user can do.
     """
+    device = parse_choice(TraceDevice, device)
+    specs = _input_specs(inputs)
+    _materialize_lazy(model, specs)
+    if device is TraceDevice.CPU:
+        return _record(model, specs, "cpu", vocab_size, "asked for (--device cpu)")
+    try:
+        return _record(model, specs, "meta", vocab_size, "")
+    except _Failure as failure:
+        if device is TraceDevice.META or not failure.needs_values:
+            raise failure.error() from failure.cause
+        meta_failure = failure
+    weight_bytes = sum(t.numel() * t.element_size()
+                       for t in (*model.parameters(), *model.buffers()))
+    limit = memory_limit_bytes if memory_limit_bytes is not None else _default_limit()
+    if weight_bytes > limit:
+        raise meta_failure.error(hint=f"; its weights ({weight_bytes:,} bytes) exceed the "
+                                      f"memory limit for a real CPU run ({limit:,} bytes): "
+                                      "make the model smaller or give --device cpu") \
+            from meta_failure.cause
+    reason = f"the meta trace needs values: {meta_failure.summary()}"
+    try:
+        return _record(model, specs, "cpu", vocab_size, reason)
+    except _Failure as failure:
+        raise failure.error(hint=f" (on real CPU tensors, after the meta trace failed: "
+                                 f"{meta_failure.summary()})") from failure.cause
+
+
+def _input_specs(inputs: Iterable[torch.Tensor | Shape | InputSpec] | Mapping[str, Any]
+                 ) -> list[InputSpec | torch.Tensor]:
+    if isinstance(inputs, Mapping):
+        return [as_input(v, k) for k, v in inputs.items()]
+    return [t if isinstance(t, torch.Tensor) else as_input(t) for t in inputs]
+
+
+def _default_limit() -> int:
+    """Half the RAM available now: a real run allocates weights and every activation."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError):   # not on this platform: a conservative 4 GiB
+        return 4 << 30
+
+
+def _materialize_lazy(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor]) -> None:
+    """Lazy modules (nn.LazyLinear) get their shapes from a first call: one is run on meta
+    tensors, which gives them meta parameters (the one change the trace makes to a model)."""
+    if not any(isinstance(m, LazyModuleMixin) and m.has_uninitialized_params()
+               for m in model.modules()):
+        return
+    for module in model.modules():   # so that they materialize on meta
+        for name, param in list(module._parameters.items()):
+            if isinstance(param, nn.UninitializedParameter):
+                module._parameters[name] = nn.UninitializedParameter(param.requires_grad,
+                                                                     device="meta")
+    args, kwargs = _call_tensors(specs, "meta", None)
+    stand_ins = {name: _meta_like(t, None) for name, t in
+                 (*model.named_parameters(), *model.named_buffers())
+                 if not isinstance(t, nn.UninitializedParameter | nn.UninitializedBuffer)}
+    training = model.training
+    try:
+        with torch.device("meta"), torch.no_grad():
+            torch.func.functional_call(model.eval(), stand_ins, tuple(args), kwargs,
+                                       strict=False)
+    except Exception as exc:  # noqa: BLE001 - user code
+        raise TraceError(f"materializing the lazy modules of {type(model).__name__} on "
+                         f"meta failed: {describe(exc)}") from exc
+    finally:
+        model.train(training)
+
+
+def _call_tensors(specs: Sequence[InputSpec | torch.Tensor], device: str,
+                  vocab_size: int | None) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+    args: list[torch.Tensor] = []
+    kwargs: dict[str, torch.Tensor] = {}
+    for spec in specs:
+        if isinstance(spec, torch.Tensor):
+            args.append(spec.to("meta") if device == "meta" or spec.is_meta else spec)
+        elif spec.name is None:
+            args.append(spec.tensor(device, vocab_size))
+        else:
+            kwargs[spec.name] = spec.tensor(device, vocab_size)
+    return args, kwargs
+
+
+class _Failure(Exception):
+    """The model failed inside the trace: the op and module running, and the cause."""
+
+    def __init__(self, cause: Exception, op: str, path: str, kind: str, device: str) -> None:
+        super().__init__(str(cause))
+        self.cause, self.op, self.path, self.kind, self.device = cause, op, path, kind, device
+
+    @property
+    def needs_values(self) -> bool:
+        """The meta device cannot run this op: it reads a value or has a data-dependent shape
+        (every such error from PyTorch names the meta device)."""
+        return self.device == "meta" and "meta" in str(self.cause).lower()
+
+    def summary(self) -> str:
+        at = f"{self.op} in " if self.op else ""
+        return f"{at}module {self.path or '<root>'!r} ({self.kind}): {describe(self.cause)}"
+
+    def error(self, hint: str = "") -> TraceError:
+        what = f"on {self.device} tensors" if self.device == "cpu" else "on meta tensors"
+        if not hint and self.needs_values:
+            hint = "; this op needs real values: give --device cpu (or device='cpu')"
+        return TraceError(f"model failed {what} while running {self.summary()}{hint}")
+
+
+def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device: str,
+            vocab_size: int | None, reason: str) -> Trace:
+    """One recorded run on `device` ("meta", or "cpu" with random weights)."""
     registry = _Registry()
     names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
     module_types = {name: type(m).__name__ for name, m in model.named_modules()}
@@ -212,41 +337,67 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
             calls.append(ModuleCall(path, kind, metas, outs, first, len(recorder.events),
                                     path.count(".") + 1 if path else 0))
 
-    stand_ins = {name: _meta_like(t, nn.Parameter) for name, t in model.named_parameters()}
-    stand_ins |= {name: _meta_like(t, None) for name, t in model.named_buffers()}
-    params = {name: registry.meta(t, "param") for name, t in stand_ins.items()
-              if isinstance(t, nn.Parameter)}
-    buffers = {name: registry.meta(t, "buffer") for name, t in stand_ins.items()
-               if not isinstance(t, nn.Parameter)}
-    args = [t.to("meta") if isinstance(t, torch.Tensor) else as_input(t).tensor("meta")
-            for t in inputs]
-    input_metas = tuple(registry.meta(t, "input") for t in args)
-
-    modes = [(m, m.training) for m in model.modules()]
+    # A forward may set attributes (torchvision's anchor generator moves its cell anchors to
+    # the input's device): each module's attributes are put back as they were afterwards.
+    states = [(m, dict(vars(m))) for m in model.modules()]
     handles = [module_hooks.register_module_forward_pre_hook(enter),
                module_hooks.register_module_forward_hook(leave)]
+    # Inside torch.inference_mode() the dispatcher skips the decompositions the rules key on
+    # (linear stays linear): the trace always runs outside it, under no_grad.
     try:
-        model.eval()
-        with torch.no_grad(), recorder:
-            output = torch.func.functional_call(model, stand_ins, tuple(args), strict=False,
-                                                tie_weights=True)
+        with torch.inference_mode(False), torch.no_grad():
+            stand_ins = {name: _stand_in(t, nn.Parameter, device)
+                         for name, t in model.named_parameters()}
+            stand_ins |= {name: _stand_in(t, None, device) for name, t in model.named_buffers()}
+            params = {name: registry.meta(t, "param") for name, t in stand_ins.items()
+                      if isinstance(t, nn.Parameter)}
+            buffers = {name: registry.meta(t, "buffer") for name, t in stand_ins.items()
+                       if not isinstance(t, nn.Parameter)}
+            args, kwargs = _call_tensors(specs, device, vocab_size)
+            input_metas = tuple(registry.meta(t, "input") for t in (*args, *kwargs.values()))
+            model.eval()
+            with torch.device(device), recorder:   # tensors a forward makes go there too
+                output = torch.func.functional_call(model, stand_ins, tuple(args), kwargs,
+                                                    strict=False, tie_weights=True)
+            outputs = tuple(registry.known(t) or registry.meta(t)
+                            for t in tree_leaves(_plain(output)) if isinstance(t, torch.Tensor))
     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes a TraceError
-        where = stack[-1][0] if stack else ""
-        raise TraceError(f"model failed while running module {where or '<root>'!r} "
-                         f"({stack[-1][1] if stack else type(model).__name__}): "
-                         f"{describe(exc)}") from exc
+        path, kind = stack[-1][:2] if stack else ("", type(model).__name__)
+        raise _Failure(exc, recorder.current, path, kind, device) from exc
     finally:
         for handle in handles:
             handle.remove()
-        for module, training in modes:
-            module.training = training
-    outputs = tuple(registry.known(t) or registry.meta(t) for t in tree_leaves(output)
-                    if isinstance(t, torch.Tensor))
+        for module, state in states:
+            vars(module).clear()
+            vars(module).update(state)
     calls.sort(key=lambda c: (c.first_event, c.depth))
     batch_norms = frozenset(name for name, m in model.named_modules()
                             if isinstance(m, nn.modules.batchnorm._BatchNorm))
+    frozen = frozenset(name for name, p in model.named_parameters() if not p.requires_grad)
     return Trace(tuple(recorder.events), tuple(calls), input_metas, outputs, params, buffers,
-                 module_types, batch_norms)
+                 module_types, batch_norms, frozen, device, reason)
+
+
+def _plain(output: Any) -> Any:
+    """ModelOutput and dataclass outputs as plain containers, so every tensor in them is seen."""
+    if dataclasses.is_dataclass(output) and not isinstance(output, type):
+        return [getattr(output, f.name) for f in dataclasses.fields(output)]
+    if isinstance(output, Mapping):
+        return list(output.values())
+    return output
+
+
+def _stand_in(tensor: torch.Tensor, wrap: type | None, device: str) -> torch.Tensor:
+    """A meta copy of the tensor; on the CPU, a real one: the buffer's own values (forwards
+    index with them), random weights for a meta parameter."""
+    if device == "meta":
+        return _meta_like(tensor, wrap)
+    if tensor.is_meta:
+        real = torch.randn(tensor.shape, dtype=tensor.dtype) if tensor.dtype.is_floating_point \
+            else torch.zeros(tensor.shape, dtype=tensor.dtype)
+    else:
+        real = tensor.detach().clone()
+    return nn.Parameter(real, requires_grad=tensor.requires_grad) if wrap else real
 
 
 def _meta_like(tensor: torch.Tensor, wrap: type | None) -> torch.Tensor:

@@ -63,7 +63,16 @@ def test_batch_norm_without_a_producer_keeps_scale_and_shift():
     assert count_params(trace, "folded") == {"0": 6, "1": 24}
 
 
+def test_trainable_leaves_out_frozen_parameters():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(8, 4))
+    model[0].requires_grad_(False)   # a frozen stem
+    trace = trace_module(model, [(1, 3, 3, 3)])
+    assert _total(trace, "trainable") == 8 * 4 + 4                   # the linear alone
+    assert count_params(trace, "trainable")["0"] == 0
+    assert _total(trace, "torch") == 3 * 8 * 9 + 8 + 8 * 4 + 4
+
+
 def test_unknown_convention():
     with pytest.raises(OptionError, match="unknown parameter convention 'tf'; one of torch, "
-                                          "weights, folded, keras"):
+                                          "weights, folded, keras, trainable"):
         count_params(_trace("mobilenetv1"), "tf")

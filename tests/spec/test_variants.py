@@ -26,11 +26,12 @@ def test_parse_variant(text, model, settings):
     assert variant.model == model and dict(variant.settings) == settings
 
 
-def test_inline_settings_override_shared_ones_and_none_is_not_a_setting():
-    variant = parse_variant("mobilenetv2:alpha=0.5", {"alpha": 1.0, "resolution": 160,
-                                                       "num_classes": None})
+def test_inline_settings_override_shared_ones_and_none_is_passed_on():
+    variant = parse_variant("mobilenetv2:alpha=0.5", {"alpha": 1.0, "resolution": 160})
     assert dict(variant.settings) == {"alpha": 0.5, "resolution": 160}
     assert variant.name == "mobilenetv2:alpha=0.5,resolution=160"
+    # --set bias=None must reach the callable (torch.nn:Conv2d without a bias)
+    assert dict(parse_variant("torch.nn:Conv2d", {"bias": None}).settings) == {"bias": None}
 
 
 def test_name_is_the_model_alone_without_settings():

@@ -11,6 +11,7 @@ from costlab.count.rules.registry import (
     zero_cost,
 )
 from costlab.count.rules.registry import elementwise as elementwise_rule
+from costlab.count.rules.vision import register_torchvision_rules
 
 __all__ = ["RULES", "CostRule", "Geometry", "OpClass", "OpCost", "cost_rule", "elementwise_rule",
-           "zero_cost"]
+           "zero_cost", "register_torchvision_rules"]

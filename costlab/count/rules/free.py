@@ -13,6 +13,7 @@ free_ops(OpClass.FREE, [
     "as_strided", "split", "split_with_sizes", "chunk", "unbind", "view_as", "expand_as",
     "lift_fresh", "unsafe_split", "movedim", "diagonal", "_reshape_alias", "t_", "transpose_",
     "squeeze_", "unsqueeze_",
+    "as_strided_",   # convnext's and swin's in-place restride: metadata only
 ])
 # Allocation and data movement: bytes move, no arithmetic (the memory analyses see them).
 free_ops(OpClass.MEMORY, [
@@ -25,4 +26,9 @@ free_ops(OpClass.MEMORY, [
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
     "native_channel_shuffle", "scalar_tensor", "_local_scalar_dense",
     "tril", "triu",   # masks: a copy with zeros (causal attention builds one)
+    # Indexing and selection by value (swin's relative-position bias, detection's box
+    # filters): a gather or scatter of values, no arithmetic.
+    "index", "index_put", "index_put_", "_index_put_impl_", "nonzero", "masked_select",
+    "_unique2", "unique_consecutive", "lift_fresh_copy",
+    "im2col",   # nn.Unfold: copies each window's values into a column; the matmul after counts
 ])

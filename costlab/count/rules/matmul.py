@@ -1,4 +1,5 @@
-"""Matrix products: addmm, mm, bmm, baddbmm, and fused scaled dot-product attention."""
+"""Matrix products: addmm, mm, bmm, baddbmm, mv, nn.Bilinear's _trilinear, and fused scaled
+dot-product attention."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import torch
 from costlab.count.rules.registry import OpClass, OpCost, cost_rule
 from costlab.trace.recorder import OpEvent
 
-__all__ = ["mm_cost", "addmm_cost", "bmm_cost", "baddbmm_cost", "attention_cost"]
+__all__ = ["mm_cost", "addmm_cost", "bmm_cost", "baddbmm_cost", "attention_cost", "mv_cost",
+           "trilinear_cost"]
 
 aten = torch.ops.aten  # torch.ops is an _Ops object, not a module mypy can import from
 
@@ -61,3 +63,25 @@ def attention_cost(event: OpEvent) -> OpCost:
     scores = batch * q.shape[-2] * k.shape[-2]
     return OpCost(OpClass.LINEAR, macs=scores * (q.shape[-1] + v.shape[-1]),
                   elementwise=4 * scores)
+
+
+@cost_rule(aten.mv.default)
+def mv_cost(event: OpEvent) -> OpCost:
+    """(n x k) @ (k): MACs = n x k."""
+    a = event.arg("self")
+    return OpCost(OpClass.LINEAR, macs=a.shape[0] * a.shape[1])
+
+
+@cost_rule(aten._trilinear.default)
+def trilinear_cost(event: OpEvent) -> OpCost:
+    """nn.Bilinear's product of three tensors summed over `sumdim`: each input is unsqueezed at
+    its `expand` positions and the three broadcast together; MACs = the size of that product
+    space (N x out x in1 x in2 for nn.Bilinear)."""
+    shapes = []
+    for name in ("1", "2", "3"):
+        shape = list(event.arg("i" + name).shape)
+        for position in sorted(event.arg("expand" + name)):
+            shape.insert(position, 1)
+        shapes.append(shape)
+    return OpCost(OpClass.LINEAR, macs=math.prod(max(sizes) for sizes in zip(*shapes,
+                                                                              strict=True)))
