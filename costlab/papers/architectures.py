@@ -183,8 +183,8 @@ def architectures(ev: Evaluator) -> PaperTable:
     verdict, reading = judge("17", len(standard), exact=True)
     claims.append(Claim("001", "section 3", "the body is composed of 7 levels with a total of "
                         "17 blocks", "17", f"{len(standard)} (Standard model as its Table 2 "
-                        "prints it)", reading or "its Table 2 has one more identity block at "
-                        "level 3 (n=3) than MobileNetV2", verdict))
+                        "prints it)", reading or f"its Table 2 has {len(standard) - len(blocks)} "
+                        "more block than MobileNetV2's (level 3's identity row, n=3)", verdict))
     wide = next(((convs["expand"], convs["depthwise"], convs["project"])
                  for _, convs in blocks if "expand" in convs
                  and convs["expand"].input_shape and convs["expand"].input_shape[1] == 24

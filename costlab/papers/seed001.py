@@ -231,16 +231,21 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
                             f"{FIGURE11_BATCH} (the seed's batch, section 4)", text,
                             _mb(training.total_bytes), reading or "SGD, fp32: params, "
                             "gradients and the activations autograd saves", verdict))
-    claims.append(Claim("001", "section 5.1", "the formula's feature map term 196,608 is the "
-                        "largest feature map", "196,608", f"{reduced_a1:,} (Table A1's largest, "
-                        f"Reduced model); Standard model: {formula_rows[0][3]}",
-                        "the Reduced model's (384 + 384) x 16 x 16, reused for the 224x224 "
-                        "Standard model", Verdict.EXPLAINED if reduced_a1 == 196_608
-                        else Verdict.DIFFERS))
-    claims.append(Claim("001", "section 5.1", "the formula's filter term 2,983,984 is the "
-                        "largest filter", "2,983,984", f"{reduced_a2:,} (Table A2's largest)",
-                        "not the largest even in Table A2; close to its dense 3x3x576x576 = "
-                        f"{3 * 3 * 576 * 576:,}, misprinted", Verdict.DIFFERS))
+    widest_a1 = max(LAYERS, key=lambda r: r[3])
+    x, y, _ = conv_shapes(_rows(ev)[widest_a1[1]])
+    feature_term = SECTION51[0][1][2]
+    claims.append(Claim("001", "section 5.1", f"the formula's feature map term {feature_term:,} "
+                        "is the largest feature map", f"{feature_term:,}", f"{reduced_a1:,} "
+                        f"(Table A1's largest, Reduced model); Standard model: "
+                        f"{formula_rows[0][3]}", f"the Reduced model's ({x[1]} + {y[1]}) x "
+                        f"{x[2]} x {x[3]} ({widest_a1[1]}), reused for the Standard model",
+                        Verdict.EXPLAINED if reduced_a1 == feature_term else Verdict.DIFFERS))
+    filter_term = SECTION51[0][1][3]
+    near = min(LAYERS, key=lambda r: abs(_printed_int(r[5]) - filter_term))
+    claims.append(Claim("001", "section 5.1", f"the formula's filter term {filter_term:,} is the "
+                        "largest filter", f"{filter_term:,}", f"{reduced_a2:,} (Table A2's "
+                        "largest)", f"not the largest even in Table A2; closest to its "
+                        f"{near[4]} = {near[5]}, misprinted", Verdict.DIFFERS))
     standard = ev.training(STANDARD, FIGURE11_BATCH)
     adam = ev.training(STANDARD, FIGURE11_BATCH, "adam")
     fits = standard.total_bytes < 3e9
@@ -290,8 +295,8 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
                  "(costlab memory --training), in bytes")),
         notes=(
             "Neither 4,278,048 nor 709,120 comes out of the architectures as printed, under "
-            "any convention or class count (the Standard model as printed is MobileNetV2 with "
-            f"one more 32-channel block: {counts[1][2]} torch parameters at 1000 classes).",
+            "any convention or class count (the Standard model as printed has "
+            f"{counts[1][2]} torch parameters at 1000 classes).",
             "The formula leaves out the activations autograd keeps for the backward pass, "
             "which dominate at any batch size (last section); Figure 11's redraw "
             "(memory-per-architecture.png, its data in memory-per-architecture.csv) shows "
