@@ -322,7 +322,7 @@ def list_specs(pattern: str) -> None:
 def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_only: bool,
                   figures: bool) -> int:
     """Rebuild the papers' tables (published beside computed) as markdown in reports/."""
-    from costlab.papers.reproduce import check_reports, reproduce, select_tables
+    from costlab.papers.reproduce import check_reports, select_tables, write_reports
     from costlab.papers.tables import TABLES
     if list_only:
         for slug in select_tables(()):
@@ -333,17 +333,11 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
         drifts = check_reports(out, tables)
         for drift in drifts:
             click.echo(f"{drift.path}: differs from what the code computes "
-                       f"(regenerate: costlab reproduce {drift.slug})")
+                       f"(regenerate: costlab reproduce {drift.slug})".replace(" )", ")"))
             click.echo("\n".join(drift.diff[:40]))
         return 1 if drifts else 0
-    out.mkdir(parents=True, exist_ok=True)
-    for slug, text in reproduce(tables).items():
-        (out / f"{slug}.md").write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out / (slug + '.md')}")
-    if not tables or figures:
-        from costlab.papers.figures import draw_figures
-        for path in draw_figures(out):
-            click.echo(f"wrote {path}")
+    for path in write_reports(out, tables, figures):
+        click.echo(f"wrote {path}")
     return 0
 
 
