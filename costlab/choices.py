@@ -8,7 +8,14 @@ from typing import TypeVar
 
 from costlab.errors import OptionError
 
-__all__ = ["DType", "View", "ParamConvention", "Optimizer", "parse_choice"]
+__all__ = ["Device", "DType", "View", "ParamConvention", "Optimizer", "parse_choice"]
+
+
+class Device(StrEnum):
+    """Where a model is run to time it (costlab latency)."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
 
 
 class DType(StrEnum):
