@@ -192,17 +192,23 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
                    "model named.")
 @click.option("--per-stage", is_flag=True,
               help="Line up the stages (depth-1 blocks) of variants of one family.")
+@click.option("--latency", is_flag=True,
+              help="Also time every model here (metric latency_ms: CPU, fp32, one thread; "
+                   "costlab latency for more).")
 @_written_options
 def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
             convention: str, dtype: str, metric_keys: str | None, sort: str | None,
-            per_stage: bool, fmt: str | None, output: str | None) -> None:
+            per_stage: bool, latency: bool, fmt: str | None, output: str | None) -> None:
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
     from costlab.analyses.compare import compare as compare_models
     from costlab.analyses.compare_document import comparison_document, stages_document
     from costlab.trace.inputs import parse_input
     keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
+    if latency:
+        from costlab.analyses.metrics import default_metrics
+        keys = [*(keys or [m.key for m in default_metrics()]), "latency_ms"]
     result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
                             params=convention, dtype=dtype, batch=batch,
                             inputs=[parse_input(s) for s in inputs] or None, sort=sort,
@@ -239,7 +245,7 @@ def _progress() -> Any:
 def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
             device: str, dtype: str, threads: int, min_time: float, per_layer: bool,
-            recalibrate: bool, fmt: str, output: str | None) -> None:
+            recalibrate: bool, fmt: str | None, output: str | None) -> None:
     """Measured latency of every MODEL (random weights) beside its MACs and a measured
     roofline; with --per-layer, every leaf layer, and how well MACs rank the times."""
     from costlab.analyses.latency import measure_latency
@@ -257,8 +263,7 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
         if progress is not None:
             click.echo("\r\x1b[K", err=True, nl=False)
     claim = seed001_proportionality(report)
-    document = latency_document(report, [claim_dict(claim)] if claim else [])
-    _write(write(document, fmt), output)
+    _emit(latency_document(report, [claim_dict(claim)] if claim else []), fmt, output)
 
 
 @cli.command()

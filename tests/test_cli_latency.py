@@ -81,3 +81,16 @@ def test_too_large_model_is_one_line(run_cli: Callable[..., Any], toy: str) -> N
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "would need 360.0 GB; this machine has" in result.stderr
+
+
+def test_compare_latency_adds_a_measured_column(run_cli: Callable[..., Any], toy: str) -> None:
+    result = run_cli("compare", toy, f"{toy}:resolution=16", "--latency", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["metrics"]["latency_ms"]["kind"] == "measured"
+    first, second = data["models"]
+    assert first["latency_ms"] > 0 and first["latency_ms_ratio"] == 1.0
+    assert second["latency_ms_ratio"] == pytest.approx(second["latency_ms"] / first["latency_ms"])
+    assert "macs" in first   # the default metrics stay
+    table = run_cli("compare", toy, "--latency").stdout
+    assert "median ms: measured on this machine, not counted" in " ".join(table.split())

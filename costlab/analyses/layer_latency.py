@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-from scipy import stats
 from torch import nn
 
 from costlab.analyses.analysis import Analysis
@@ -87,6 +86,7 @@ def spearman(predicted: Sequence[float], measured: Sequence[float]) -> float | N
     """scipy's Spearman rho; None for fewer than 3 points or a constant sequence."""
     if len(predicted) < 3 or len(set(predicted)) < 2 or len(set(measured)) < 2:
         return None
+    from scipy import stats  # on first use: scipy takes a while to import
     rho = float(stats.spearmanr(predicted, measured).statistic)
     return None if math.isnan(rho) else rho
 

@@ -117,3 +117,11 @@ def test_cuda_fp16_end_to_end(tmp_path: Path) -> None:
     report = measure_latency([Variant("mobilenetv2", {"resolution": 64})], device="cuda",
                              dtype="fp16", min_time_s=0.05, per_layer=True)
     assert report.models[0].median_ms > 0 and report.machine.device.startswith("cuda")
+
+
+def test_latency_is_a_measured_metric_never_locked() -> None:
+    from costlab.analyses.metrics import budget_keys, counted_metrics, default_metrics, get_metric
+    metric = get_metric("latency_ms")
+    assert str(metric.kind) == "measured" and metric.needs == "latency"
+    assert metric not in counted_metrics() and metric not in default_metrics()
+    assert "max_latency_ms" not in budget_keys()
