@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import torch
 
 from costlab.analyses.roofline import calibrate
+from costlab.render.data import schema_for
 from tests.conftest import TOY_SPEC
 
 
@@ -36,6 +38,7 @@ def test_latency_json_per_layer(run_cli: Callable[..., Any], toy: str) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""   # no progress indicator when stderr is not a terminal
     data = json.loads(result.stdout)
+    jsonschema.validate(data, schema_for("latency"))
     assert [m["name"] for m in data["models"]] == [toy]
     assert data["layers"] and data["spearman"]["across"] == "layers"
     assert data["roofline"]["peak_gmacs_per_s"] > 0 and not data["roofline"]["cached"]

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 
+import jsonschema
 import pytest
 
 from costlab.analyses.latency import LatencyReport, ModelLatency, PublishedRatio
@@ -16,6 +17,7 @@ from costlab.analyses.machine import Machine
 from costlab.analyses.roofline import Bound, Roofline
 from costlab.choices import Device, DType
 from costlab.render import write
+from costlab.render.data import schema_for
 
 MACHINE = Machine("Some CPU", 2, 1, "2.x", "CPU only", "cpu")
 ROOF = Roofline(10.0, 5.0, "fp32", 1, "hand-made")
@@ -81,3 +83,18 @@ def test_without_per_layer_json_has_empty_layers() -> None:
 @pytest.mark.parametrize("fmt", ["markdown", "latex"])
 def test_other_tables_carry_the_type(fmt: str) -> None:
     assert "Conv2d" in write(latency_document(_report(per_layer=True)), fmt)
+
+
+@pytest.mark.parametrize("per_layer", [True, False])
+def test_json_validates_against_the_shipped_schema(per_layer: bool) -> None:
+    data = json.loads(write(latency_document(_report(per_layer)), "json"))
+    schema = schema_for("latency")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(data, schema)
+    data["layers"] = [{**LAYER_ROW, "bound": "fast"}]   # not a bound
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
+
+
+LAYER_ROW = {"model": "b", "layer": "x", "type": "Conv2d", "time_ms": 0.5, "share": 0.25,
+             "macs": 1, "bytes": 1, "gmacs_per_s": 0.0, "intensity": 1.0, "predicted_ms": 0.1}
