@@ -30,10 +30,10 @@ from costlab.analyses.machine import (
 )
 from costlab.analyses.measure import materialize
 from costlab.analyses.measurement import EXTRAS, Sources
-from costlab.analyses.memory import bytes_per_element, parse_dtype, peak_memory
+from costlab.analyses.memory import peak_memory
 from costlab.analyses.published import variant_matches
 from costlab.analyses.roofline import Roofline, load_roofline, time_call
-from costlab.choices import Device, DType
+from costlab.choices import Device, DType, parse_choice
 from costlab.errors import OptionError
 from costlab.models.resolve import Target, resolve_model
 from costlab.spec.variants import Variant
@@ -115,7 +115,7 @@ class LatencyReport:
 def required_bytes(analysis: Analysis, dtype: DType | str) -> int:
     """Memory the real model needs at `dtype`: parameters and floating buffers, and the peak
     of the activations live at once in a forward pass."""
-    size = bytes_per_element(dtype)
+    size = parse_choice(DType, dtype).itemsize
     trace = analysis.trace
     weights = sum(m.numel for m in [*trace.params.values(), *trace.buffers.values()]
                   if m.dtype.is_floating_point)
@@ -187,7 +187,7 @@ def _checked(device: Device | str, dtype: DType | str, threads: int, min_time_s:
         raise OptionError(f"--min-time must be more than 0 seconds, got {min_time_s:g}")
     if threads < 1:
         raise OptionError(f"--threads must be at least 1, got {threads}")
-    device, dtype = parse_device(device), parse_dtype(dtype)
+    device, dtype = parse_device(device), parse_choice(DType, dtype)
     return device, dtype, check_runnable(device, dtype)
 
 

@@ -14,9 +14,8 @@ import torch
 from torch import nn
 
 from costlab.analyses.analysis import Analysis
-from costlab.analyses.memory import bytes_per_element
 from costlab.analyses.roofline import Bound, Roofline, time_call
-from costlab.choices import Device, DType
+from costlab.choices import Device, DType, parse_choice
 from costlab.trace.recorder import Trace
 
 __all__ = ["PER_LAYER_METHOD", "LayerWork", "LayerLatency", "Spearman", "PerLayer", "spearman",
@@ -104,7 +103,7 @@ def _leaves(trace: Trace) -> list[str]:
 def layer_work(analysis: Analysis, dtype: DType | str) -> list[LayerWork]:
     """MACs and bytes moved of every leaf layer at `dtype` (bytes counted per element of the
     dtype; every input and output of every call, a view as if it were copied)."""
-    size = bytes_per_element(dtype)
+    size = parse_choice(DType, dtype).itemsize
     trace = analysis.trace
     macs = {row.path: row.macs for row in analysis.full_cost.layers}
     weights: dict[str, int] = {}
