@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from torch import nn
 
 from costlab.analyses.memory import MemoryAnalysis, analyze_memory
-from costlab.analyses.metrics import CATALOG
+from costlab.analyses.metrics import counted_metrics
 from costlab.analyses.published import Comparison, compare_reported
 from costlab.analyses.report_document import LAYER_COLUMNS, config_line, layer_rows, report_document
 from costlab.choices import TraceDevice, View, parse_choice
@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["conventions_of", "Analysis", "analyze", "analyze_target", "given_settings"]
 
 def conventions_of(param_convention: str) -> dict[str, str]:
-    """What each figure counts: the catalog's meanings and the parameter convention used."""
-    return {**{m.key: m.means for m in CATALOG.values()}, "params": param_convention}
+    """What each figure counts: the catalog's meanings and the parameter convention used
+    (measured metrics, latency, count nothing: a report carries none of them)."""
+    return {**{m.key: m.means for m in counted_metrics()}, "params": param_convention}
 
 
 @dataclass(frozen=True)

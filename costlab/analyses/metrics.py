@@ -139,3 +139,10 @@ register_metric(Metric(
     lambda s: 0 if _largest(s) is None else _largest(s).bytes,
     where=lambda s: "" if _largest(s) is None else _largest(s).tensor,
     brief="the largest single activation"))
+register_metric(Metric(
+    "latency_ms", "median ms", Unit.MS, MetricKind.MEASURED,
+    "median wall-clock time of one forward pass of the real model (random weights) on this "
+    "machine: CPU, fp32, one thread, at least 1 s of runs (costlab latency for more); measured, "
+    "so never locked or budgeted",
+    lambda s: s.extra("latency").median_ms, default=False, needs="latency",
+    brief="measured here, one forward pass"))

@@ -237,7 +237,10 @@ def v2_table4(ev: Evaluator) -> PaperTable:
         "(printed again in seed 002): Top 1, Params, MAdds, CPU (ms on a Google Pixel 1)",
         (),
         notes=("Top-1 accuracy and Pixel-1 latency are published measurements, shown as "
-               "published; costlab does not measure them.",
+               "published. `costlab latency mobilenetv1 mobilenetv2` measures the V2/V1 ratio "
+               "on your machine beside the published 75 / 113 = 0.66 (a different device); "
+               "measured figures stay out of this file, which `costlab reproduce --check` "
+               "compares byte for byte.",
                "NasNet-A is NASNet-A Mobile (4 @ 1056), its cells built from the tables of "
                "Figure 4 of its paper.",
                "ShuffleNet (1.5) and (x2) are g=3 at scale 1.5 and 2."),
