@@ -7,8 +7,9 @@ hooks are removed in `finally`, training flags are restored, no attribute or buf
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -18,11 +19,12 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map
 
 from costlab.errors import TraceError, describe
+from costlab.trace.autograd import NodeScopes, Phase, Slot
 from costlab.trace.inputs import InputSpec, as_input
 from costlab.trace.meta import empty_meta, run_op
 from costlab.units import Shape, numel
 
-__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module"]
+__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Phase", "Trace", "trace_module"]
 
 @dataclass(frozen=True, slots=True)
 class TensorMeta:
@@ -58,6 +60,7 @@ class OpEvent:
     args: Mapping[str, Any]
     inputs: tuple[TensorMeta, ...]
     outputs: tuple[TensorMeta, ...]
+    phase: Phase = Phase.FORWARD   # a training trace's backward ops: which gradient they feed
 
     @property
     def name(self) -> str:
@@ -184,11 +187,18 @@ def _bind(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str
     return bound
 
 
-def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | InputSpec]) -> Trace:
+def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | InputSpec], *,
+                 training: bool = False, frozen: Collection[str] = (),
+                 input_grads: bool = False) -> Trace:
     """Runs `model` once in eval mode on meta tensors and returns the recorded ops.
 
     `inputs` are tensors or shapes (a shape becomes a float32 meta tensor). Real parameters
     are swapped for meta stand-ins for the duration of the call only.
+    With `training`, the forward runs in train mode with autograd on, then the backward of
+    every floating-point output (as from a loss on them) is recorded too, each op with the
+    module whose forward made its autograd node (see trace/autograd.py) and its Phase.
+    `frozen` parameters (qualified names) get no gradient; with `input_grads` the floating
+    inputs need one (as a layer inside a larger network does).
     Raises TraceError naming the module that was running when the model failed.
     """
     registry = _Registry()
@@ -196,7 +206,9 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
     module_types = {name: type(m).__name__ for name, m in model.named_modules()}
     stack: list[tuple[str, str, int, tuple[TensorMeta, ...]]] = []
     calls: list[ModuleCall] = []
-    recorder = _Recorder(registry, lambda: stack[-1][:2] if stack else ("", ""))
+    nodes = NodeScopes(lambda: stack[-1][:2] if stack else ("", ""),
+                       lambda: len(recorder.events))
+    recorder = _Recorder(registry, lambda: stack[-1][:2] if stack else nodes.current)
 
     def enter(module: nn.Module, args: Any) -> None:
         if id(module) in names:
@@ -213,6 +225,8 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
                                     path.count(".") + 1 if path else 0))
 
     stand_ins = {name: _meta_like(t, nn.Parameter) for name, t in model.named_parameters()}
+    for name in frozen:
+        stand_ins[name].requires_grad_(False)
     stand_ins |= {name: _meta_like(t, None) for name, t in model.named_buffers()}
     params = {name: registry.meta(t, "param") for name, t in stand_ins.items()
               if isinstance(t, nn.Parameter)}
@@ -220,16 +234,22 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
                if not isinstance(t, nn.Parameter)}
     args = [t.to("meta") if isinstance(t, torch.Tensor) else as_input(t).tensor("meta")
             for t in inputs]
+    for arg in args:
+        arg.requires_grad_(input_grads and training and arg.dtype.is_floating_point)
     input_metas = tuple(registry.meta(t, "input") for t in args)
 
     modes = [(m, m.training) for m in model.modules()]
     handles = [module_hooks.register_module_forward_pre_hook(enter),
                module_hooks.register_module_forward_hook(leave)]
     try:
-        model.eval()
-        with torch.no_grad(), recorder:
+        model.train(training)
+        with torch.enable_grad() if training else torch.no_grad(), recorder, \
+                nodes.hook() if training else contextlib.nullcontext():
             output = torch.func.functional_call(model, stand_ins, tuple(args), strict=False,
                                                 tie_weights=True)
+        forward_events = len(recorder.events)
+        if training:
+            _backward(output, recorder)
     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes a TraceError
         where = stack[-1][0] if stack else ""
         raise TraceError(f"model failed while running module {where or '<root>'!r} "
@@ -238,15 +258,58 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
     finally:
         for handle in handles:
             handle.remove()
-        for module, training in modes:
-            module.training = training
+        for module, mode in modes:
+            module.training = mode
     outputs = tuple(registry.known(t) or registry.meta(t) for t in tree_leaves(output)
                     if isinstance(t, torch.Tensor))
     calls.sort(key=lambda c: (c.first_event, c.depth))
     batch_norms = frozenset(name for name, m in model.named_modules()
                             if isinstance(m, nn.modules.batchnorm._BatchNorm))
-    return Trace(tuple(recorder.events), tuple(calls), input_metas, outputs, params, buffers,
+    events = _label_backward(recorder.events, forward_events, nodes, registry) if training \
+        else tuple(recorder.events)
+    return Trace(events, tuple(calls), input_metas, outputs, params, buffers,
                  module_types, batch_norms)
+
+
+def _backward(output: Any, recorder: _Recorder) -> None:
+    """Backward from every floating-point output that needs a gradient, seeded with a
+    gradient of its shape (made outside the recorder: it is the loss's, not the model's)."""
+    roots = [t for t in tree_leaves(output) if isinstance(t, torch.Tensor) and t.requires_grad]
+    seeds = [empty_meta(t) for t in roots]
+    if roots:
+        with recorder:
+            torch.autograd.backward(roots, seeds)
+
+
+def _label_backward(events: Sequence[OpEvent], start: int, nodes: NodeScopes,
+                    registry: _Registry) -> tuple[OpEvent, ...]:
+    """Backward ops whose results flow, within their node, only into gradients bound for
+    parameters are BACKWARD_WEIGHT; the other backward ops are BACKWARD_INPUT."""
+    labels = [Phase.FORWARD] * start + [Phase.BACKWARD_INPUT] * (len(events) - start)
+    ends = [record.first_event for record in nodes.ran[1:]] + [len(events)]
+    for record, end in zip(nodes.ran, ends, strict=True):
+        producers: dict[int, list[int]] = {}
+        for index in range(record.first_event, end):
+            for out in events[index].outputs:
+                producers.setdefault(out.tid, []).append(index)
+        reached: dict[int, set[Slot]] = {}
+        if record.param_only:   # a parameter's AccumulateGrad (or a view of a weight)
+            reached = {index: {Slot.WEIGHT} for index in range(record.first_event, end)}
+        for slot, grad in zip(record.slots, record.grads, strict=False):
+            meta = registry.known(grad) if grad is not None else None
+            todo = [(meta.tid, end)] if meta is not None else []
+            while todo:
+                tid, before = todo.pop()
+                made = max((i for i in producers.get(tid, ()) if i < before), default=-1)
+                if made < 0 or slot in reached.setdefault(made, set()):
+                    continue
+                reached[made].add(slot)
+                todo.extend((t.tid, made) for t in events[made].inputs)
+        for index, slots in reached.items():
+            if slots == {Slot.WEIGHT}:
+                labels[index] = Phase.BACKWARD_WEIGHT
+    return tuple(e if e.phase is label else replace(e, phase=label)
+                 for e, label in zip(events, labels, strict=True))
 
 
 def _meta_like(tensor: torch.Tensor, wrap: type | None) -> torch.Tensor:

@@ -25,4 +25,6 @@ free_ops(OpClass.MEMORY, [
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
     "native_channel_shuffle", "scalar_tensor", "_local_scalar_dense",
     "tril", "triu",   # masks: a copy with zeros (causal attention builds one)
+    "new_empty_strided",   # autograd allocates parameter gradients with it
+    "bernoulli_",          # dropout's random mask, in train mode
 ])
