@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.metrics import CATALOG
 from costlab.analyses.published import Comparison, compare_reported
 from costlab.analyses.report_document import LAYER_COLUMNS, config_line, layer_rows, report_document
+from costlab.analyses.training import Optimizer, TrainingAnalysis, analyze_training
 from costlab.choices import View, parse_choice
 from costlab.count.engine import ModelCost, aggregate, count_costs
 from costlab.count.params import ParamConvention
@@ -47,6 +48,7 @@ class Analysis:
     published: tuple[Comparison, ...]
     spec: ArchSpec | None
     memory: MemoryAnalysis | None = None   # fp32, every tensor: the report's summary
+    training: TrainingAnalysis | None = None   # with training=True: one training step
 
     @property
     def input_shapes(self) -> tuple[tuple[int, ...], ...]:
@@ -55,8 +57,9 @@ class Analysis:
     @property
     def totals(self) -> dict[str, int]:
         t = self.cost.totals
+        step = self.training.totals if self.training is not None else {}
         return {"macs": t.macs, "flops": t.flops, "params": t.params,
-                "elementwise": t.elementwise}
+                "elementwise": t.elementwise, **step}
 
     @property
     def conventions(self) -> dict[str, str]:
@@ -101,9 +104,12 @@ class Analysis:
 
 def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
                    depth: int | None = None, strict: bool = False,
-                   view: View | str = View.BLOCKS) -> Analysis:
+                   view: View | str = View.BLOCKS, training: bool = False,
+                   freeze: Collection[str] = (),
+                   optimizer: Optimizer | str = Optimizer.ADAM) -> Analysis:
     """Traces and counts an already resolved model; published memory figures are judged in
-    `view` first."""
+    `view` first. With `training`, one training step is traced and counted too (`freeze`:
+    globs of parameters left without gradients)."""
     if depth is not None and depth < 0:
         raise OptionError(f"depth must be at least 0, got {depth}")
     trace = trace_module(target.module, target.inputs)
@@ -113,22 +119,30 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
                                        prefer=f"{parse_choice(View, view)} view")) \
         if target.spec is not None else ()
     summary = analyze_memory(trace, full, dtype="fp32", view="all")
+    step = analyze_training(target.module, target.inputs, freeze=freeze, optimizer=optimizer,
+                            strict=strict, depth=depth) if training else None
     return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,
-                    depth, published, target.spec, summary)
+                    depth, published, target.spec, summary, step)
 
 
 def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
             resolution: int | None = None, num_classes: int | None = None, batch: int = 1,
             inputs: Sequence[Input] | None = None,
             params: ParamConvention | str = ParamConvention.TORCH, depth: int | None = None,
-            strict: bool = False, settings: Mapping[str, Any] | None = None) -> Analysis:
+            strict: bool = False, settings: Mapping[str, Any] | None = None,
+            training: bool = False, freeze: Sequence[str] = (),
+            optimizer: Optimizer | str = Optimizer.ADAM) -> Analysis:
     """Builds (or imports), traces and counts a model.
 
     `model` is a spec name, a spec file, `package.module:callable`, an ArchSpec or any
     nn.Module; `settings` passes further spec parameters (or the callable's keyword arguments);
     `inputs` are shapes (float32), InputSpecs or example tensors (their shape and dtype).
+    With `training`, `result.training` holds one training step's cost (forward, backward and
+    optimizer; `freeze` globs parameter names to leave without gradients) and `totals` gain
+    forward_macs, backward_macs and training_macs.
     """
     merged = {"alpha": alpha, "resolution": resolution, "num_classes": num_classes,
               **(settings or {})}
     target = resolve_model(model, settings=merged, batch=batch, inputs=inputs)
-    return analyze_target(target, params=params, depth=depth, strict=strict)
+    return analyze_target(target, params=params, depth=depth, strict=strict,
+                          training=training, freeze=freeze, optimizer=optimizer)

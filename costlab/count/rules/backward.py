@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 
 from costlab.count.rules.conv import conv_macs
-from costlab.count.rules.registry import OpClass, OpCost, cost_rule, elementwise
+from costlab.count.rules.registry import OpClass, OpCost, cost_rule, elementwise, free_ops
 from costlab.trace.recorder import OpEvent
 
 __all__ = ["convolution_backward_cost", "attention_backward_cost", "batch_norm_backward_cost",
@@ -134,3 +134,8 @@ def max_pool_backward_cost(event: OpEvent) -> OpCost:
 # element, as its forward reads each input element once.
 cost_rule(aten._adaptive_avg_pool2d_backward, aten._adaptive_avg_pool3d_backward)(
     elementwise(OpClass.POOLING))
+
+
+# The gradient of a slice, a selected index or a diagonal: the output gradient copied into a
+# zero tensor of the input's shape. Data movement, no arithmetic.
+free_ops(OpClass.MEMORY, ["slice_backward", "select_backward", "diagonal_backward"])

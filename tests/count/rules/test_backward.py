@@ -174,3 +174,16 @@ def test_traced_element_wise_backward(module, shape, per_element):
     layer = _training(module, shape).layers[0]
     assert layer.backward_elementwise == per_element * 2 * 8 * 5 * 5
     assert layer.backward_macs == 0
+
+
+def test_gradients_of_slices_are_data_movement():
+    class Halves(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x[:, :4] * x[:, 4:] + x[:, 0].unsqueeze(1)
+
+    trace = trace_module(Halves(), [(2, 8, 3)], training=True, input_grads=True)
+    names = {e.name for e in trace.events}
+    assert {"aten.slice_backward.default", "aten.select_backward.default"} <= names
+    cost = count_training(trace)
+    assert not cost.unsupported
+    assert cost.layers[0].backward_macs == 0
