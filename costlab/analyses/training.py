@@ -14,7 +14,7 @@ from torch import nn
 
 from costlab.choices import DType, Optimizer, parse_choice
 from costlab.count.engine import ModelCost
-from costlab.count.training import TrainingCost, count_training
+from costlab.count.training import TrainingCost, aggregate_training, count_training
 from costlab.errors import OptionError, TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input
 from costlab.trace.meta import FastMeta
@@ -239,17 +239,21 @@ def frozen_names(model: nn.Module, patterns: Collection[str]) -> tuple[str, ...]
 
 def analyze_training(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
                      freeze: Collection[str] = (), optimizer: Optimizer | str = Optimizer.ADAM,
-                     strict: bool = False) -> TrainingAnalysis:
+                     strict: bool = False, depth: int | None = None) -> TrainingAnalysis:
     """Traces one training step on meta (forward in train mode, backward of the outputs) and
-    counts it; `freeze` globs name parameters to leave without gradients."""
+    counts it; `freeze` globs name parameters to leave without gradients; `depth` sums the
+    rows up to that module depth."""
     step = parse_choice(Optimizer, optimizer)
     frozen = frozen_names(model, freeze)
     trace = trace_module(model, inputs, training=True, frozen=frozen)
     cost = count_training(trace, strict=strict)
+    rule_of_thumb = _rule_of_thumb(trace, cost)
+    if depth is not None:
+        cost = aggregate_training(cost, trace.module_types, depth)
     sizes = {name: meta.numel for name, meta in trace.params.items()}
     trainable = sum(size for name, size in sizes.items() if name not in frozen)
     return TrainingAnalysis(cost, frozen, sum(sizes.values()), trainable,
-                            OptimizerStep(step, trainable), _rule_of_thumb(trace, cost))
+                            OptimizerStep(step, trainable), rule_of_thumb)
 
 
 def _rule_of_thumb(trace: Trace, cost: TrainingCost) -> RuleOfThumb | None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from costlab.count.engine import op_cost
 from costlab.count.rules import OpClass, OpCost
 from costlab.errors import UnsupportedOpsError
 from costlab.trace.recorder import OpEvent, Phase, Trace
 
-__all__ = ["TrainingLayer", "TrainingCost", "count_training"]
+__all__ = ["TrainingLayer", "TrainingCost", "count_training", "aggregate_training"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +108,18 @@ def _activation_product(event: OpEvent, cost: OpCost) -> bool:
     return (cost.op_class is OpClass.LINEAR and cost.macs > 0
             and event.phase is not Phase.BACKWARD_WEIGHT
             and all(t.kind != "param" for t in event.inputs))
+
+
+def aggregate_training(cost: TrainingCost, module_types: Mapping[str, str],
+                       depth: int) -> TrainingCost:
+    """Rows summed up to module `depth` (1: the model's children); totals are unchanged."""
+    sums: dict[str, Counter[str]] = {}
+    for layer in cost.layers:
+        prefix = ".".join(layer.path.split(".")[:depth]) if layer.path else ""
+        row = sums.setdefault(prefix, Counter())
+        for name in _FIELDS:
+            row[name] += getattr(layer, name)
+    layers = tuple(TrainingLayer(path, module_types.get(path, ""),
+                                 *(row[name] for name in _FIELDS))
+                   for path, row in sums.items())
+    return replace(cost, layers=layers)

@@ -241,6 +241,7 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
     modes = [(m, m.training) for m in model.modules()]
     handles = [module_hooks.register_module_forward_pre_hook(enter),
                module_hooks.register_module_forward_hook(leave)]
+    forward_events = -1
     try:
         model.train(training)
         with torch.enable_grad() if training else torch.no_grad(), recorder, \
@@ -251,6 +252,10 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
         if training:
             _backward(output, recorder)
     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes a TraceError
+        if forward_events >= 0:   # the forward ran: its backward failed
+            path, kind = nodes.current
+            raise TraceError(f"backward failed in the gradient of module {path or '<root>'!r} "
+                             f"({kind or type(model).__name__}): {describe(exc)}") from exc
         where = stack[-1][0] if stack else ""
         raise TraceError(f"model failed while running module {where or '<root>'!r} "
                          f"({stack[-1][1] if stack else type(model).__name__}): "

@@ -8,7 +8,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from costlab.count.engine import count_costs
-from costlab.count.training import TrainingCost, count_training
+from costlab.count.training import TrainingCost, aggregate_training, count_training
 from costlab.models.resolve import resolve_model
 from costlab.trace.recorder import trace_module
 
@@ -91,3 +91,15 @@ def test_flop_counter_mode_overcounts_grouped_and_depthwise_backward():
     assert backward_flops == 9 * forward_flops        # 1 + groups
     grouped_macs = 56 * 56 * 64 * (64 // 8) * 3 * 3   # 14,450,688
     assert _costlab(grouped, (1, 64, 56, 56)) == (grouped_macs, 2 * grouped_macs)
+
+
+def test_rows_summed_by_depth_keep_the_totals():
+    model = nn.Sequential(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()),
+                          nn.Sequential(nn.Flatten(), nn.Linear(4 * 6 * 6, 2)))
+    trace = trace_module(model, [(1, 3, 8, 8)], training=True)
+    cost = count_training(trace)
+    shallow = aggregate_training(cost, trace.module_types, 1)
+    conv, linear = 6 * 6 * 4 * 3 * 9, 4 * 6 * 6 * 2
+    assert [(r.path, r.kind, r.forward_macs, r.backward_macs) for r in shallow.layers] == [
+        ("0", "Sequential", conv, conv), ("1", "Sequential", linear, 2 * linear)]
+    assert shallow.training_macs == cost.training_macs == 2 * conv + 3 * linear

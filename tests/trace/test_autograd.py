@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 from torch.ops import aten
 
+from costlab.errors import TraceError
 from costlab.trace.recorder import Phase, trace_module
 
 
@@ -80,3 +82,22 @@ def test_gradients_meeting_at_a_fork_are_summed_in_backward():
     trace = trace_module(nn.Sequential(nn.Linear(6, 6), Residual()), [(2, 6)], training=True)
     sums = [e for e in _backward(trace) if e.op is aten.add.Tensor]
     assert [(e.module, e.outputs[0].shape) for e in sums] == [("1.body", (2, 6))]
+
+
+def test_a_failing_backward_names_the_module_whose_gradient_failed():
+    class Fails(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x: torch.Tensor) -> torch.Tensor:   # type: ignore[override]
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad: torch.Tensor) -> torch.Tensor:   # type: ignore[override]
+            raise ValueError("no gradient here\nsecond line")
+
+    class Custom(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return Fails.apply(x)
+
+    with pytest.raises(TraceError, match=r"^backward failed in the gradient of module '1' "
+                                         r"\(Custom\): ValueError: no gradient here$"):
+        trace_module(nn.Sequential(nn.Linear(4, 4), Custom()), [(1, 4)], training=True)
