@@ -122,11 +122,22 @@ def _written_options(fn: Any) -> Any:
 @click.option("--depth", type=click.IntRange(min=0), help="Sum rows up to this module depth.")
 @_written_options
 @click.option("--strict", is_flag=True, help="Fail when an op has no cost rule.")
+@click.option("--training", is_flag=True,
+              help="Add a training step: forward and backward MACs per layer, as autograd "
+                   "runs them on meta.")
+@click.option("--freeze", multiple=True, metavar="GLOB",
+              help="With --training: parameters (names such as 'features.0.*') left without "
+                   "gradients; repeatable.")
+@click.option("--optimizer", type=click.Choice([o.value for o in Optimizer]), default="adam",
+              show_default=True, help="With --training: the optimizer step's element-wise ops.")
 def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
-           depth: int | None, fmt: str | None, output: str | None, strict: bool) -> None:
+           depth: int | None, fmt: str | None, output: str | None, strict: bool, training: bool,
+           freeze: tuple[str, ...], optimizer: str) -> None:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, or
     package.module:callable; settings may follow inline: mobilenetv2:alpha=0.5)."""
+    if freeze and not training:
+        raise OptionError("--freeze models fine-tuning: add --training")
     from costlab.api import analyze
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
@@ -134,7 +145,8 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     analysis = analyze(variant.model, alpha=alpha, resolution=resolution,
                        num_classes=num_classes, batch=batch,
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
-                       depth=depth, strict=strict, settings=variant.settings)
+                       depth=depth, strict=strict, settings=variant.settings,
+                       training=training, freeze=freeze, optimizer=optimizer)
     _emit(analysis.document(), fmt, output)
 
 
@@ -193,17 +205,23 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
                    "model named.")
 @click.option("--per-stage", is_flag=True,
               help="Line up the stages (depth-1 blocks) of variants of one family.")
+@click.option("--training", is_flag=True,
+              help="Add the training columns: backward_macs and training_macs.")
 @_written_options
 def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
             convention: str, dtype: str, metric_keys: str | None, sort: str | None,
-            per_stage: bool, fmt: str | None, output: str | None) -> None:
+            per_stage: bool, training: bool, fmt: str | None, output: str | None) -> None:
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
     from costlab.analyses.compare import compare as compare_models
     from costlab.analyses.compare_document import comparison_document, stages_document
     from costlab.trace.inputs import parse_input
     keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
+    if training:
+        from costlab.analyses.metrics import TRAINING_METRICS, default_metrics
+        keys = list(dict.fromkeys([*(keys or [m.key for m in default_metrics()]),
+                                   *TRAINING_METRICS]))
     result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
                             params=convention, dtype=dtype, batch=batch,
                             inputs=[parse_input(s) for s in inputs] or None, sort=sort,

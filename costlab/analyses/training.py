@@ -128,7 +128,7 @@ TRAINING_CONVENTIONS = {
                        "cost less",
     "convolution": "input gradient = forward MACs (the transposed convolution), weight "
                    "gradient = forward MACs, groups handled in both",
-    "linear_matmul": "the same two products, as the mm/bmm ops autograd runs",
+    "linear_and_matmul": "the same two products, as the mm/bmm ops autograd runs",
     "attention": "fused attention's backward by formula: recompute Q K^T, then dP, dV, dQ, "
                  "dK (batch x (3 L S E + 2 L S Ev)); on meta it runs as bmm ops, counted "
                  "as such",
