@@ -29,9 +29,11 @@ if TYPE_CHECKING:
 
 __all__ = ["conventions_of", "Analysis", "analyze", "analyze_target"]
 
-def conventions_of(param_convention: str) -> dict[str, str]:
-    """What each figure counts: the catalog's meanings and the parameter convention used."""
-    return {**{m.key: m.means for m in CATALOG.values()}, "params": param_convention}
+def conventions_of(param_convention: str, done: Collection[str] = ()) -> dict[str, str]:
+    """What each figure counts: the catalog's meanings (of metrics needing no extra work, or
+    work `done`, such as "training") and the parameter convention used."""
+    return {**{m.key: m.means for m in CATALOG.values() if m.needs is None or m.needs in done},
+            "params": param_convention}
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Analysis:
 
     @property
     def conventions(self) -> dict[str, str]:
-        return conventions_of(str(self.cost.param_convention))
+        return conventions_of(str(self.cost.param_convention),
+                              ("training",) if self.training is not None else ())
 
     @property
     def unsupported(self) -> dict[str, int]:

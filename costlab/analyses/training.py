@@ -187,18 +187,20 @@ class RuleOfThumb:
         return self.training_macs - self.rule_macs
 
     @property
-    def terms(self) -> tuple[tuple[str, int], ...]:
-        """The gap as a sum: attention, tied LM head, embeddings, vectors, and the rest
-        (frozen parameters, first-layer input gradients, weights used more than once per
-        token such as convolutions)."""
-        named = (("attention products (Q K^T, P V and their gradients)", self.attention_macs),
-                 ("LM head tied to the token embedding", self.lm_head_macs),
-                 ("embedding tables (looked up: no MACs)",
+    def terms(self) -> tuple[tuple[str, str, int], ...]:
+        """The gap as a sum of (key, what, MACs): attention, tied LM head, embeddings,
+        vectors, and the rest (frozen parameters, first-layer input gradients, weights used
+        more than once per token such as convolutions)."""
+        named = (("attention_macs", "attention products (Q K^T, P V and their gradients)",
+                  self.attention_macs),
+                 ("lm_head_macs", "LM head tied to the token embedding", self.lm_head_macs),
+                 ("embedding_macs", "embedding tables (looked up: no MACs)",
                   -3 * self.tokens * self.embedding_params),
-                 ("biases and norm parameters (no MACs)",
+                 ("vector_macs", "biases and norm parameters (no MACs)",
                   -3 * self.tokens * self.vector_params))
-        rest = self.gap_macs - sum(value for _, value in named)
-        return (*named, ("other (frozen weights, gradients not needed, reuse)", rest))
+        rest = self.gap_macs - sum(value for _, _, value in named)
+        return (*named, ("other_macs", "other (frozen weights, gradients not needed, reuse)",
+                         rest))
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,8 +78,8 @@ def _rule_of_thumb(rule: RuleOfThumb) -> Section:
         {"key": "gap_macs", "label": "difference, counted - rule", "macs": rule.gap_macs,
          "flops": 2 * rule.gap_macs},
     ]
-    rows += [{"key": f"term_{i}", "label": f"  {label}", "macs": value, "flops": 2 * value}
-             for i, (label, value) in enumerate(rule.terms, 1)]
+    rows += [{"key": key, "label": f"  {label}", "macs": value, "flops": 2 * value}
+             for key, label, value in rule.terms]
     columns = (Column("label", "6·N·T rule of thumb"), Column("macs", "MACs", Unit.INT),
                Column("macs", "", Unit.SI), Column("flops", "FLOPs", Unit.INT, priority=1))
     share = rule.gap_macs / rule.rule_macs if rule.rule_macs else 0.0
@@ -87,8 +87,10 @@ def _rule_of_thumb(rule: RuleOfThumb) -> Section:
              f"parameter per token. The count differs by {share:+.1%} at {rule.tokens:,} "
              "tokens: attention grows with T x T, and parameters that do no MACs (embedding "
              "lookups, biases, norms) are in N.",)
-    return Section("rule_of_thumb", "", columns, tuple(rows), notes,
-                   json_extra={"params": rule.params, "tokens": rule.tokens})
+    return Section("rule_of_thumb", "", columns, tuple(rows), notes, json_as="mapping",
+                   json_mapping=("key", "macs"),
+                   json_extra={"params": rule.params, "tokens": rule.tokens,
+                               "rule_flops": rule.rule_flops})
 
 
 def training_sections(training: TrainingAnalysis, only_training: Sequence[str] = ()

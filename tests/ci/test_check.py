@@ -175,3 +175,16 @@ def test_costlab_own_lock_file_holds(run_cli, monkeypatch):
     result = run_cli("check")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Checked costlab.lock.json" in result.stdout
+
+
+def test_a_training_budget(project, run_cli):
+    training = costlab.analyze("toy", training=True).totals["training_macs"]
+    (project / "pyproject.toml").write_text(
+        f"[tool.costlab.budgets.toy]\nmax_training_macs = {training - 1}\n")
+    result = run_cli("check")
+    assert result.exit_code == 1
+    assert f"- **toy**: training_macs {training:,} is over its budget of {training - 1:,} " \
+           "by 1 (" in _prose(result.stdout)
+    (project / "pyproject.toml").write_text(
+        f"[tool.costlab.budgets.toy]\nmax_training_macs = {training}\n")
+    assert run_cli("check").exit_code == 0
