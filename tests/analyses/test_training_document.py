@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
+
+from costlab.render.data import schema_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CONV1 = 112 * 112 * 32 * 3 * 3 * 3          # MobileNetV2's first conv: 10,838,016 MACs
@@ -64,6 +67,7 @@ def test_gpt2_training_macs_beside_six_n_t(run_cli, monkeypatch):
                      "--training", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
+    jsonschema.validate(data, schema_for("report"))
     assert data["totals"]["training_macs"] == 48_342_269_952
     rule = data["rule_of_thumb"]
     assert (rule["params"], rule["tokens"]) == (124_439_808, 128)
