@@ -127,13 +127,23 @@ def _written_options(fn: Any) -> Any:
               show_default=True,
               help="Where the trace runs: meta (shapes only), cpu (real tensors, random "
                    "weights), or auto: meta, then cpu when the model needs values.")
+@click.option("--training", is_flag=True,
+              help="Add a training step: forward and backward MACs per layer, as autograd "
+                   "runs them on meta.")
+@click.option("--freeze", multiple=True, metavar="GLOB",
+              help="With --training: parameters (names such as 'features.0.*') left without "
+                   "gradients; repeatable.")
+@click.option("--optimizer", type=click.Choice([o.value for o in Optimizer]), default="adam",
+              show_default=True, help="With --training: the optimizer step's element-wise ops.")
 def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
            depth: int | None, fmt: str | None, output: str | None, strict: bool,
-           device: str) -> None:
+           device: str, training: bool, freeze: tuple[str, ...], optimizer: str) -> None:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, a zoo model
     such as torchvision:resnet50, timm:NAME or hf:DIR, or package.module:callable; settings may
     follow inline: mobilenetv2:alpha=0.5)."""
+    if freeze and not training:
+        raise OptionError("--freeze models fine-tuning: add --training")
     from costlab.api import analyze
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
@@ -141,7 +151,8 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     analysis = analyze(variant.model, alpha=alpha, resolution=resolution,
                        num_classes=num_classes, batch=batch,
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
-                       depth=depth, strict=strict, settings=variant.settings, device=device)
+                       depth=depth, strict=strict, settings=variant.settings, device=device,
+                       training=training, freeze=freeze, optimizer=optimizer)
     _emit(analysis.document(), fmt, output)
 
 
@@ -203,20 +214,24 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
 @click.option("--latency", is_flag=True,
               help="Also time every model here (metric latency_ms: CPU, fp32, one thread; "
                    "costlab latency for more).")
+@click.option("--training", is_flag=True,
+              help="Add the training columns: backward_macs and training_macs.")
 @_written_options
 def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
             convention: str, dtype: str, metric_keys: str | None, sort: str | None,
-            per_stage: bool, latency: bool, fmt: str | None, output: str | None) -> None:
+            per_stage: bool, latency: bool, training: bool, fmt: str | None,
+            output: str | None) -> None:
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
     from costlab.analyses.compare import compare as compare_models
     from costlab.analyses.compare_document import comparison_document, stages_document
     from costlab.trace.inputs import parse_input
     keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
-    if latency:
-        from costlab.analyses.metrics import default_metrics
-        keys = [*(keys or [m.key for m in default_metrics()]), "latency_ms"]
+    if latency or training:
+        from costlab.analyses.metrics import TRAINING_METRICS, default_metrics
+        extra = [*(["latency_ms"] if latency else []), *(TRAINING_METRICS if training else ())]
+        keys = list(dict.fromkeys([*(keys or [m.key for m in default_metrics()]), *extra]))
     result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
                             params=convention, dtype=dtype, batch=batch,
                             inputs=[parse_input(s) for s in inputs] or None, sort=sort,

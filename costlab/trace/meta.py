@@ -38,6 +38,14 @@ def _batch_norm_outputs(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
             torch.empty(channels, device="meta", dtype=x.dtype))
 
 
+def _batch_norm_backward_outputs(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    x, mask = args[1], args[9]
+    channels = (x.shape[1],)
+    grads = (empty_meta(x), torch.empty(channels, device="meta", dtype=x.dtype),
+             torch.empty(channels, device="meta", dtype=x.dtype))
+    return tuple(g if wanted else None for g, wanted in zip(grads, mask, strict=True))
+
+
 _UNARY = ["relu", "hardtanh", "hardswish", "hardsigmoid", "sigmoid", "silu", "gelu", "tanh",
           "elu", "leaky_relu", "mish"]
 # PyTorch's meta kernels for these run as Python reference decompositions (about 1 ms per call,
@@ -48,6 +56,10 @@ FAST_META: dict[Any, Callable[[Sequence[Any], Mapping[str, Any]], Any]] = {
     **{getattr(torch.ops.aten, name + "_").default: _input_itself for name in _UNARY},
     torch.ops.aten.native_batch_norm.default: _batch_norm_outputs,
     torch.ops.aten._native_batch_norm_legit_no_training.default: _batch_norm_outputs,
+    # A training trace's backward (costlab report --training): gradients of the input's shape.
+    torch.ops.aten.threshold_backward.default: _same_as_input,
+    torch.ops.aten.hardtanh_backward.default: _same_as_input,
+    torch.ops.aten.native_batch_norm_backward.default: _batch_norm_backward_outputs,
 }
 
 

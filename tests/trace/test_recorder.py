@@ -87,6 +87,10 @@ def test_fast_meta_outputs_equal_the_meta_kernel(op, layout):
     args = (x, c, c, c, c, False, 0.1, 1e-5) if "batch_norm" in str(op) else (x,)
     if "no_training" in str(op):
         args = (x, c, c, c, c, 0.1, 1e-5)
+    if "backward" in str(op):   # (grad_output, input, ...): a gradient of x's layout
+        args = {"threshold_backward": (x, x, 0.0), "hardtanh_backward": (x, x, 0.0, 6.0),
+                "native_batch_norm_backward": (x, x, c, c, c, c, c, True, 1e-5,
+                                               [True, True, True])}[op._schema.name[6:]]
     expected, got = op(*args), run_op(op, args, {})
 
     def flat(o):
