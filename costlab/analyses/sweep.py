@@ -252,7 +252,7 @@ def _scheduler_client(address: str) -> Any:
         raise OptionError("--scheduler needs dask.distributed: pip install "
                           "'costlab[dist]'") from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout="5s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise OptionError(f"cannot reach the Dask scheduler {address}: "
                           f"{first_line(exc)}") from None
