@@ -402,7 +402,8 @@ def sweep(model: str | None, grids: tuple[str, ...], sample: int | None, seed: i
     axes = parse_pareto(pareto) if pareto else ("macs", "top1") if plot else None
     if fmt == "parquet" and output is None:
         raise OptionError("--format parquet writes a file: give -o FILE.parquet")
-    with click.progressbar(length=1, label="sweep", file=sys.stderr) as bar:
+    with click.progressbar(length=1, label="sweep", file=sys.stderr,
+                           hidden=not sys.stderr.isatty()) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(1)

@@ -257,7 +257,12 @@ def _scheduler_client(address: str) -> Any:
         raise OptionError(f"cannot reach the Dask scheduler {address}: "
                           f"{first_line(exc)}") from None
     try:
-        client.wait_for_workers(1, timeout=10)
+        client.wait_for_workers(1, timeout=5)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise OptionError(f"the Dask scheduler {address} has no workers (start one with "
+                          f"`dask worker {address}`): {first_line(exc)}") from None
+    try:
         client.run(_worker_ready)
     except Exception as exc:   # noqa: BLE001 - whatever the worker raised, one line
         client.close()

@@ -184,7 +184,7 @@ def _toy_sweep(run_cli, toy, *extra):
                    "--format", "csv", *extra)
 
 
-def test_pool_and_dask_give_the_same_csv(run_cli, toy):
+def test_pool_and_dask_give_the_same_csv(run_cli, toy, monkeypatch):
     distributed = pytest.importorskip("dask.distributed")
     alone = _toy_sweep(run_cli, toy, "--workers", "1")
     assert alone.exit_code == 0 and len(_rows(alone.stdout)) == 4
@@ -193,9 +193,21 @@ def test_pool_and_dask_give_the_same_csv(run_cli, toy):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   protocol="tcp", host="127.0.0.1", dashboard_address=None) \
             as cluster:
-        on_dask = _toy_sweep(run_cli, toy, "--scheduler", cluster.scheduler_address)
+        address = cluster.scheduler_address
+        on_dask = _toy_sweep(run_cli, toy, "--scheduler", address)
+        monkeypatch.setenv("COSTLAB_SCHEDULER", address)
+        from_env = run_cli("sweep", toy, "--grid", "alpha=0.5,1.0")   # the table says where
     assert on_dask.exit_code == 0, on_dask.stderr
     assert on_dask.stdout == alone.stdout
+    assert f"2 of 2 configurations (dask {address})" in from_env.stdout
+
+
+def test_a_scheduler_without_workers_says_so(run_cli, toy):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        result = _toy_sweep(run_cli, toy, "--scheduler", cluster.scheduler_address)
+    assert result.exit_code == 2 and "has no workers" in result.stderr.splitlines()[-1]
 
 
 def test_a_failing_configuration_is_a_row(tmp_path, monkeypatch):
