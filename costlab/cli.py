@@ -364,8 +364,10 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
 @click.option("--dtype", type=_DTYPES, default="fp32", show_default=True,
               help="Activation element type for the memory metrics.")
 @click.option("--format", "fmt", type=_LiveChoice(lambda: [*formats(), "parquet"]),
-              default="table", show_default=True, help="parquet needs pyarrow and -o.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+              help="Output format [default: from -o's extension (.parquet too), else table]; "
+                   "parquet needs pyarrow and -o.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write to a file (`-` for stdout).")
 @click.option("--pareto", metavar="X,Y", help="Mark the Pareto front of X (min) and Y.")
 @click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE.png|.svg",
               help="Draw Y against X with the front (needs --pareto; default macs,top1).")
@@ -377,7 +379,7 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
               help="Rerun the sweep a JSON output of costlab sweep defines.")
 def sweep(model: str | None, grids: tuple[str, ...], sample: int | None, seed: int,
           ranges: tuple[str, ...], sets: tuple[str, ...], metric_keys: str | None,
-          convention: str, dtype: str, fmt: str, output: str | None, pareto: str | None,
+          convention: str, dtype: str, fmt: str | None, output: str | None, pareto: str | None,
           plot: str | None, workers: int | None, scheduler: str | None,
           source: str | None) -> int:
     """The cost of every configuration of MODEL over a grid or a random sample of its
@@ -400,8 +402,11 @@ def sweep(model: str | None, grids: tuple[str, ...], sample: int | None, seed: i
                                      tuple(parse_range(r) for r in ranges), sample, seed,
                                      _settings(sets), keys, convention, dtype)
     axes = parse_pareto(pareto) if pareto else ("macs", "top1") if plot else None
-    if fmt == "parquet" and output is None:
+    if fmt is None and output is not None and output.lower().endswith(".parquet"):
+        fmt = "parquet"
+    if fmt == "parquet" and output in (None, "-"):
         raise OptionError("--format parquet writes a file: give -o FILE.parquet")
+    fmt = fmt if fmt == "parquet" else resolve_format(fmt, output)
     with click.progressbar(length=1, label="sweep", file=sys.stderr,
                            hidden=not sys.stderr.isatty()) as bar:
         def progress(done: int, total: int) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from costlab.analyses.measurement import measure, select_metrics
 from costlab.analyses.metrics import CATALOG
-from costlab.analyses.published import METRICS as COMPUTABLE
+from costlab.analyses.published import PUBLISHED_METRICS as COMPUTABLE
 from costlab.analyses.published import variant_matches
 from costlab.errors import OptionError, first_line
 from costlab.spec.catalog import load_named_spec

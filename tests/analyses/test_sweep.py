@@ -196,7 +196,7 @@ def test_pool_and_dask_give_the_same_csv(run_cli, toy, monkeypatch):
         address = cluster.scheduler_address
         on_dask = _toy_sweep(run_cli, toy, "--scheduler", address)
         monkeypatch.setenv("COSTLAB_SCHEDULER", address)
-        from_env = run_cli("sweep", toy, "--grid", "alpha=0.5,1.0")   # the table says where
+        from_env = run_cli("sweep", toy, "--grid", "alpha=0.5,1.0", "--format", "markdown")
     assert on_dask.exit_code == 0, on_dask.stderr
     assert on_dask.stdout == alone.stdout
     assert f"2 of 2 configurations (dask {address})" in from_env.stdout
