@@ -55,7 +55,7 @@ def main() -> None:
     def on_dask(progress: Callable[[int, int], None]) -> SweepResult:
         from dask.distributed import LocalCluster
         with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None) as cluster:
+                          host="127.0.0.1", dashboard_address=":0") as cluster:
             return run_sweep(definition, scheduler=cluster.scheduler_address,
                              progress=progress)
     runs["dask"] = on_dask

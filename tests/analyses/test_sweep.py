@@ -191,7 +191,7 @@ def test_pool_and_dask_give_the_same_csv(run_cli, toy, monkeypatch):
     pooled = _toy_sweep(run_cli, toy, "--workers", "2")
     assert pooled.stdout == alone.stdout
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  protocol="tcp", host="127.0.0.1", dashboard_address=None) \
+                                  protocol="tcp", host="127.0.0.1", dashboard_address=":0") \
             as cluster:
         address = cluster.scheduler_address
         on_dask = _toy_sweep(run_cli, toy, "--scheduler", address)
@@ -205,7 +205,7 @@ def test_pool_and_dask_give_the_same_csv(run_cli, toy, monkeypatch):
 def test_a_scheduler_without_workers_says_so(run_cli, toy):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:
         result = _toy_sweep(run_cli, toy, "--scheduler", cluster.scheduler_address)
     assert result.exit_code == 2 and "has no workers" in result.stderr.splitlines()[-1]
 
