@@ -11,7 +11,7 @@ import click
 
 from costlab.analyses.metrics import sort_keys
 from costlab.choices import Device, DType, Optimizer, ParamConvention, TraceDevice, View
-from costlab.errors import CostlabError, OptionError
+from costlab.errors import CostlabError, OptionError, first_line
 from costlab.render import Document, formats, resolve_format, write
 
 if TYPE_CHECKING:
@@ -409,6 +409,106 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
     for path in write_reports(out, tables, figures):
         click.echo(f"wrote {path}")
     return 0
+
+
+@cli.command()
+@click.argument("model", required=False)
+@click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2,...",
+              help="A parameter's values; several --grid give their product.")
+@click.option("--sample", type=int, metavar="N", help="Draw N configurations at random.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+@click.option("--range", "ranges", multiple=True, metavar="KEY=LO:HI[:STEP]",
+              help="A parameter drawn by --sample (integers when LO and HI are).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="A parameter held fixed in every configuration.")
+@click.option("--metrics", "metric_keys", metavar="KEY,...",
+              help="Catalog metrics, comma-separated [default: compare's].")
+@click.option("--params", "convention", type=_CONVENTIONS, default="torch", show_default=True,
+              help="Parameter counting convention.")
+@click.option("--dtype", type=_DTYPES, default="fp32", show_default=True,
+              help="Activation element type for the memory metrics.")
+@click.option("--format", "fmt", type=_LiveChoice(lambda: [*formats(), "parquet"]),
+              help="Output format [default: from -o's extension (.parquet too), else table]; "
+                   "parquet needs pyarrow and -o.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write to a file (`-` for stdout).")
+@click.option("--pareto", metavar="X,Y", help="Mark the Pareto front of X (min) and Y.")
+@click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE.png|.svg",
+              help="Draw Y against X with the front (needs --pareto; default macs,top1).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Local processes [default: 1 for small sweeps, else the cores].")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run on this Dask scheduler [default: $COSTLAB_SCHEDULER].")
+@click.option("--from", "source", type=click.Path(dir_okay=False),
+              help="Rerun the sweep a JSON output of costlab sweep defines.")
+def sweep(model: str | None, grids: tuple[str, ...], sample: int | None, seed: int,
+          ranges: tuple[str, ...], sets: tuple[str, ...], metric_keys: str | None,
+          convention: str, dtype: str, fmt: str | None, output: str | None, pareto: str | None,
+          plot: str | None, workers: int | None, scheduler: str | None,
+          source: str | None) -> int:
+    """The cost of every configuration of MODEL over a grid or a random sample of its
+    parameters, one row each, with published accuracies joined and the Pareto front."""
+    from costlab.analyses.sweep import SweepDefinition, parse_grid, parse_range, run_sweep
+    from costlab.analyses.sweep_document import (
+        parse_pareto,
+        plot_sweep,
+        sweep_document,
+        write_parquet,
+    )
+    if source is not None:
+        definition = _sweep_from(source, model, grids, ranges, sample, sets, metric_keys)
+    elif model is None:
+        raise OptionError("name the MODEL to sweep, or give --from sweep.json")
+    else:
+        keys = tuple(k.strip() for k in metric_keys.split(",") if k.strip()) \
+            if metric_keys else None
+        definition = SweepDefinition(model, tuple(parse_grid(g) for g in grids),
+                                     tuple(parse_range(r) for r in ranges), sample, seed,
+                                     _settings(sets), keys, convention, dtype)
+    axes = parse_pareto(pareto) if pareto else ("macs", "top1") if plot else None
+    if fmt is None and output is not None and output.lower().endswith(".parquet"):
+        fmt = "parquet"
+    if fmt == "parquet" and output in (None, "-"):
+        raise OptionError("--format parquet writes a file: give -o FILE.parquet")
+    fmt = fmt if fmt == "parquet" else resolve_format(fmt, output)
+    with click.progressbar(length=1, label="sweep", file=sys.stderr,
+                           hidden=not sys.stderr.isatty()) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(1)
+        result = run_sweep(definition, workers=workers, scheduler=scheduler, progress=progress)
+    document = sweep_document(result, axes)
+    if fmt == "parquet":
+        write_parquet(document, str(output))
+    else:
+        _write(write(document, fmt), output)
+    if plot and axes:
+        plot_sweep(document, axes, plot)
+    if not result.complete:
+        click.echo(f"costlab: interrupted: wrote {len(result.rows)} of {result.total} rows",
+                   err=True)
+        return 130
+    return 0
+
+
+def _sweep_from(source: str, model: str | None, *given: Any) -> Any:
+    """The definition embedded in a sweep's JSON; the sweep options do not mix with it."""
+    import json
+
+    from costlab.analyses.sweep import SweepDefinition
+    if model is not None or any(given):
+        raise OptionError("--from reruns a sweep as it was defined: give no MODEL, --grid, "
+                          "--range, --sample, --set or --metrics with it")
+    try:
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OptionError(f"cannot read {source!r}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise OptionError(f"{source}: not JSON ({first_line(exc)})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("sweep"), dict):
+        raise OptionError(f"{source}: no sweep definition (write one with costlab sweep "
+                          "--format json)")
+    return SweepDefinition.from_dict(data["sweep"])
 
 
 def main() -> None:

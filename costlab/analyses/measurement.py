@@ -12,6 +12,7 @@ from torch import nn
 from costlab.analyses.analysis import Analysis, analyze_target
 from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.metrics import CATALOG, Metric, default_metrics, get_metric
+from costlab.analyses.published import Comparison
 from costlab.analyses.training import TrainingAnalysis, analyze_training
 from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.errors import OptionError
@@ -79,6 +80,7 @@ class Measurement:
     where: Mapping[str, str]         # metric key -> module, for the memory metrics
     stages: tuple[Stage, ...]
     unsupported: Mapping[str, int]   # ops without a cost rule: the counts leave them out
+    published: tuple[Comparison, ...] = ()   # the spec's figures for this configuration, judged
 
 
 def select_metrics(keys: Sequence[str] | None = None) -> tuple[Metric, ...]:
@@ -114,7 +116,7 @@ def measure_target(target: Target, variant: Variant | None = None, *,
         analysis.input_shapes,
         {m.key: m.value(sources) for m in chosen},
         {m.key: m.where(sources) for m in chosen if m.where is not None},
-        stages, analysis.unsupported)
+        stages, analysis.unsupported, analysis.published)
 
 
 def measure(model: Variant | nn.Module, *, params: ParamConvention | str = ParamConvention.TORCH,

@@ -18,6 +18,7 @@ COMMANDS = {
     "compare": ["compare", "mobilenetv1", "mobilenetv2:alpha=0.5", "--dtype", "fp16"],
     "compare_stages": ["compare", "mobilenetv2", "mobilenetv2:alpha=0.5", "--per-stage"],
     "check": ["check"],
+    "sweep": ["sweep", "lenet5", "--grid", "num_classes=10,100", "--pareto", "macs,params"],
 }
 
 

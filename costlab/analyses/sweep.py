@@ -1,0 +1,379 @@
+"""`costlab sweep`: the cost of every configuration of a design space, one row each.
+
+A sweep is a definition (model, grid lists, sampled ranges with a seed, shared settings,
+metrics, conventions) expanded into configurations in a fixed order; each configuration is
+measured on its own by the pure `evaluate`, so rows are identical whoever computes them: this
+process, a local process pool, or a Dask cluster's workers. A configuration that fails becomes
+a row with its one-line error; Ctrl-C keeps the rows finished so far.
+
+Costs are not memoized across configurations: a block's cost depends on its arguments and
+input shape only, but the trace of one configuration is a single pass over the built model and
+no block is traced twice within it, so a cache would save the tracing of blocks repeated across
+configurations only by keeping traces alive between them, and the engine exposes no per-block
+entry point to do that soundly. The process pool and the cluster are what scale a sweep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from costlab.analyses.measurement import measure, select_metrics
+from costlab.analyses.metrics import CATALOG
+from costlab.analyses.published import PUBLISHED_METRICS as COMPUTABLE
+from costlab.analyses.published import variant_matches
+from costlab.errors import OptionError, first_line
+from costlab.spec.catalog import load_named_spec
+from costlab.spec.schema import ArchSpec, Scalar, resolve_params
+from costlab.spec.variants import Variant, parse_setting
+
+__all__ = ["Range", "SweepDefinition", "SweepRow", "SweepResult", "parse_grid", "parse_range",
+           "configurations", "evaluate", "run_sweep", "pareto_front", "published_columns",
+           "spec_of", "IN_PROCESS_MAX", "SCHEDULER_ENV"]
+
+IN_PROCESS_MAX = 8               # sweeps up to this many configurations run in this process
+SCHEDULER_ENV = "COSTLAB_SCHEDULER"
+FLOAT_DIGITS = 4                 # sampled floats without a step are rounded to this many
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """`KEY=LO:HI[:STEP]`: a sampled parameter; integers when LO, HI (and STEP) are."""
+
+    low: float
+    high: float
+    step: float | None = None
+
+    @property
+    def integer(self) -> bool:
+        return all(float(v).is_integer() and not isinstance(v, float)
+                   for v in (self.low, self.high, *(() if self.step is None else (self.step,))))
+
+    def draw(self, rng: random.Random) -> Scalar:
+        if self.step is not None:
+            count = math.floor((self.high - self.low) / self.step + 1e-9) + 1
+            value = self.low + rng.randrange(count) * self.step
+            return int(value) if self.integer else round(value, 10)
+        if self.integer:
+            return rng.randint(int(self.low), int(self.high))
+        return round(rng.uniform(self.low, self.high), FLOAT_DIGITS)
+
+    def text(self) -> str:
+        parts = [self.low, self.high] + ([] if self.step is None else [self.step])
+        return ":".join(str(p) for p in parts)
+
+
+def _number(raw: str, what: str) -> int | float:
+    try:
+        value = parse_setting(f"x={raw}")[1]
+    except OptionError:
+        value = raw
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise OptionError(f"bad {what} {raw!r}: not a number")
+    return value
+
+
+def parse_grid(text: str) -> tuple[str, tuple[Scalar, ...]]:
+    """`alpha=0.5,1.0` -> ("alpha", (0.5, 1.0)); values read as Python literals."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise OptionError(f"bad --grid {text!r}; write it as KEY=V1,V2,...")
+    values = tuple(parse_setting(f"{key}={v}")[1] for v in raw.split(",") if v.strip())
+    if not values:
+        raise OptionError(f"--grid {key}= has no values; write it as {key}=V1,V2,...")
+    return key, values
+
+
+def parse_range(text: str) -> tuple[str, Range]:
+    """`resolution=96:224:32` -> ("resolution", Range(96, 224, 32))."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    parts = raw.split(":")
+    if not sep or not key or len(parts) not in (2, 3):
+        raise OptionError(f"bad --range {text!r}; write it as KEY=LO:HI or KEY=LO:HI:STEP")
+    low, high = _number(parts[0], f"--range {key} low"), _number(parts[1], f"--range {key} high")
+    step = _number(parts[2], f"--range {key} step") if len(parts) == 3 else None
+    if high < low:
+        raise OptionError(f"--range {key}={raw}: the high end is below the low end")
+    if step is not None and step <= 0:
+        raise OptionError(f"--range {key}={raw}: the step must be positive")
+    return key, Range(low, high, step)
+
+
+@dataclass(frozen=True)
+class SweepDefinition:
+    """Everything a sweep's rows depend on; JSON output embeds it, `--from` reads it back."""
+
+    model: str
+    grid: tuple[tuple[str, tuple[Scalar, ...]], ...] = ()
+    ranges: tuple[tuple[str, Range], ...] = ()
+    sample: int | None = None
+    seed: int = 0
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    metrics: tuple[str, ...] | None = None
+    params: str = "torch"
+    dtype: str = "fp32"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The swept parameters, grid first, in the order given."""
+        return tuple(dict.fromkeys([k for k, _ in self.grid] + [k for k, _ in self.ranges]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "grid": {k: list(v) for k, v in self.grid},
+                "range": {k: r.text() for k, r in self.ranges}, "sample": self.sample,
+                "seed": self.seed, "set": dict(self.settings),
+                "metrics": None if self.metrics is None else list(self.metrics),
+                "params": self.params, "dtype": self.dtype}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SweepDefinition:
+        """The definition of a sweep's JSON; OptionError naming what is missing or wrong."""
+        try:
+            grid = tuple((str(k), tuple(v)) for k, v in dict(data.get("grid") or {}).items())
+            ranges = tuple(parse_range(f"{k}={v}") for k, v in
+                           dict(data.get("range") or {}).items())
+            metrics = data.get("metrics")
+            return cls(str(data["model"]), grid, ranges, data.get("sample"),
+                       int(data.get("seed", 0)), dict(data.get("set") or {}),
+                       None if metrics is None else tuple(metrics),
+                       str(data.get("params", "torch")), str(data.get("dtype", "fp32")))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise OptionError(f"not a sweep definition: {first_line(exc)}") from None
+
+
+def spec_of(model: str) -> ArchSpec | None:
+    """The spec a MODEL names, or None for an import path (its settings are not checked)."""
+    if ":" in model and not model.endswith((".yaml", ".yml")):
+        return None
+    return load_named_spec(model)
+
+
+def configurations(definition: SweepDefinition) -> list[dict[str, Scalar]]:
+    """The swept settings of every configuration, in order: the grid's product (first key
+    slowest), or `sample` draws from a Random(seed) (grid keys pick from their lists).
+
+    Raises OptionError for an empty sweep, a key given twice, a key the spec does not have or
+    a value outside the spec's range, before anything is measured.
+    """
+    grid_keys = [k for k, _ in definition.grid]
+    range_keys = [k for k, _ in definition.ranges]
+    for key in grid_keys + range_keys:
+        if (grid_keys + range_keys).count(key) > 1:
+            raise OptionError(f"{key} is swept twice; give it one --grid or --range")
+        if key in definition.settings:
+            raise OptionError(f"{key} is both swept and --set; give it one of them")
+    if definition.sample is None:
+        if definition.ranges:
+            raise OptionError("--range draws values: give --sample N (and --seed S)")
+        if not definition.grid:
+            raise OptionError("nothing to sweep: give --grid KEY=V1,V2,... or --sample N "
+                              "with --range KEY=LO:HI")
+        configs = [dict(zip(grid_keys, values, strict=True))
+                   for values in itertools.product(*(v for _, v in definition.grid))]
+    else:
+        if definition.sample < 1:
+            raise OptionError(f"--sample must be at least 1, got {definition.sample}")
+        if not definition.grid and not definition.ranges:
+            raise OptionError("--sample needs --range KEY=LO:HI[:STEP] (or --grid) to draw from")
+        rng = random.Random(definition.seed)
+        configs = []
+        for _ in range(definition.sample):
+            config: dict[str, Scalar] = {}
+            for key, values in definition.grid:
+                config[key] = values[rng.randrange(len(values))]
+            for key, span in definition.ranges:
+                config[key] = span.draw(rng)
+            configs.append(config)
+    spec = spec_of(definition.model)
+    if spec is not None:
+        checked: set[tuple[str, str]] = set()
+        for config in configs:
+            for key, value in {**definition.settings, **config}.items():
+                if (key, repr(value)) not in checked:
+                    resolve_params(spec, {key: value})
+                    checked.add((key, repr(value)))
+    return configs
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """One configuration: its swept settings, every parameter used, the metrics, the
+    published figures judged (source, metric, published, verdict), or the error."""
+
+    settings: Mapping[str, Scalar]
+    config: Mapping[str, Scalar] = field(default_factory=dict)
+    values: Mapping[str, int | float] = field(default_factory=dict)
+    published: tuple[tuple[str, str, str, str], ...] = ()
+    error: str = ""
+
+
+def evaluate(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | None,
+             params: str, dtype: str) -> SweepRow:
+    """Measures one configuration; any failure becomes the row's one-line error. A plain
+    module-level function so that process pools and Dask workers can run it."""
+    swept = dict(settings)
+    try:
+        chosen = select_metrics(metrics)
+        result = measure(Variant(model, swept), params=params, dtype=dtype, metrics=chosen)
+    except Exception as exc:   # noqa: BLE001 - a failing configuration is a row, not a crash
+        return SweepRow(swept, error=f"{type(exc).__name__}: {first_line(exc)}")
+    judged = tuple((c.entry.source, c.entry.metric, c.entry.published, c.verdict)
+                   for c in result.published if not c.entry.at)
+    return SweepRow(swept, dict(result.config), dict(result.values), judged)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The rows of a sweep in configuration order; `complete` is False after Ctrl-C."""
+
+    definition: SweepDefinition
+    rows: tuple[SweepRow, ...]
+    total: int
+    complete: bool
+    executor: str
+
+
+Progress = Callable[[int, int], None]
+
+
+def _scheduler_client(address: str) -> Any:
+    """A dask.distributed Client on `address`, checked to reach workers that have costlab."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise OptionError("--scheduler needs dask.distributed: pip install "
+                          "'costlab[dist]'") from None
+    try:
+        client = Client(address, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise OptionError(f"cannot reach the Dask scheduler {address}: "
+                          f"{first_line(exc)}") from None
+    try:
+        client.wait_for_workers(1, timeout=5)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise OptionError(f"the Dask scheduler {address} has no workers (start one with "
+                          f"`dask worker {address}`): {first_line(exc)}") from None
+    try:
+        client.run(_worker_ready)
+    except Exception as exc:   # noqa: BLE001 - whatever the worker raised, one line
+        client.close()
+        raise OptionError(f"the Dask workers of {address} cannot run costlab (is it installed "
+                          f"there?): {first_line(exc)}") from None
+    return client
+
+
+def _worker_ready() -> bool:
+    """Run on every Dask worker: unpickling it imports costlab there."""
+    return True
+
+
+def _futures(definition: SweepDefinition, configs: Sequence[Mapping[str, Scalar]],
+             workers: int | None, scheduler: str | None) -> tuple[str, Any, list[Any]]:
+    args = [(definition.model, {**config, **definition.settings}, definition.metrics,
+             definition.params, definition.dtype) for config in configs]
+    if scheduler:
+        client = _scheduler_client(scheduler)
+        futures = [client.submit(evaluate, *a, pure=False, key=f"costlab-sweep-{i}")
+                   for i, a in enumerate(args)]
+        return f"dask {scheduler}", client, futures
+    size = workers if workers is not None else (
+        1 if len(args) <= IN_PROCESS_MAX else (os.cpu_count() or 1))
+    if size <= 1:
+        return "in process", None, []
+    pool = ProcessPoolExecutor(max_workers=min(size, len(args)))
+    return f"{min(size, len(args))} local processes", pool, [pool.submit(evaluate, *a)
+                                                            for a in args]
+
+
+def _in_order(definition: SweepDefinition, configs: Sequence[Mapping[str, Scalar]],
+              futures: list[Any]) -> Iterator[SweepRow]:
+    if not futures:
+        for config in configs:
+            yield evaluate(definition.model, {**config, **definition.settings},
+                           definition.metrics, definition.params, definition.dtype)
+        return
+    for config, future in zip(configs, futures, strict=True):
+        try:
+            yield future.result()
+        except Exception as exc:   # noqa: BLE001 - a lost worker fails its row, not the sweep
+            yield SweepRow({**config, **definition.settings},
+                           error=f"{type(exc).__name__}: {first_line(exc)}")
+
+
+def run_sweep(definition: SweepDefinition, *, workers: int | None = None,
+              scheduler: str | None = None, progress: Progress | None = None) -> SweepResult:
+    """Measures every configuration, in order whatever runs them: in this process for small
+    sweeps (or `workers=1`), a local process pool of `workers` (the cores by default), or the
+    Dask scheduler at `scheduler` (`$COSTLAB_SCHEDULER` when None)."""
+    configs = configurations(definition)
+    scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
+    executor, owner, futures = _futures(definition, configs, workers, scheduler)
+    rows: list[SweepRow] = []
+    complete = False
+    try:
+        for row in _in_order(definition, configs, futures):
+            rows.append(row)
+            if progress is not None:
+                progress(len(rows), len(configs))
+        complete = True
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+    finally:
+        if isinstance(owner, ProcessPoolExecutor):
+            owner.shutdown(wait=complete, cancel_futures=True)
+        elif owner is not None:
+            owner.close()
+    return SweepResult(definition, tuple(rows), len(configs), complete, executor)
+
+
+def published_columns(spec: ArchSpec | None, rows: Sequence[SweepRow]
+                      ) -> tuple[list[str], list[dict[str, Any]]]:
+    """Published figures costlab cannot compute (top-1 accuracy, latency on a phone), joined to
+    the rows whose configuration they were reported for: the first entry in spec order wins,
+    and `<metric>_source` names it. A column takes the metric's key, or `published_<key>`
+    when the catalog has a metric of that key."""
+    if spec is None:
+        return [], [{} for _ in rows]
+    entries = [e for e in spec.reported if e.metric not in COMPUTABLE and not e.at]
+    names = {e.metric: f"published_{e.metric}" if e.metric in CATALOG else e.metric
+             for e in entries}
+    joined: list[dict[str, Any]] = []
+    for row in rows:
+        found: dict[str, Any] = {}
+        if not row.error:
+            for entry in entries:
+                name = names[entry.metric]
+                if name not in found and variant_matches(spec, entry, row.config):
+                    found[name] = entry.value
+                    found[f"{name}_source"] = f"{entry.source} {entry.table}".strip()
+        joined.append(found)
+    present = [n for n in dict.fromkeys(names.values()) if any(n in j for j in joined)]
+    return present, joined
+
+
+def pareto_front(points: Sequence[tuple[float, float]], maximize_y: bool = True) -> list[int]:
+    """Indices of the points no other point dominates, with x minimized and y maximized (or
+    minimized): a point is dominated when another is at least as good on both and better on
+    one. Sorted by x; duplicates of a front point are all on the front."""
+    sign = -1.0 if maximize_y else 1.0
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], sign * points[i][1]))
+    front: list[int] = []
+    best: float | None = None
+    last: tuple[float, float] | None = None
+    for i in order:
+        x, y = points[i][0], sign * points[i][1]
+        if best is None or y < best or (last is not None and (x, y) == last):
+            front.append(i)
+            best, last = y, (x, y)
+    return front
+
