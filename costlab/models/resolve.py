@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from costlab.blocks.build import build_model
 from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
@@ -66,7 +67,22 @@ def _module_target(name: str, module: nn.Module, settings: Mapping[str, Any], ba
     specs = tuple(as_input(i) for i in inputs) if inputs else \
         (InputSpec((batch, 3, resolution, resolution)),)
     config: dict[str, Scalar] = {"batch": batch, "inputs": " ".join(map(str, specs))}
+    _initialize_lazy(name, module, specs)
     return Target(name, module, specs, config)
+
+
+def _initialize_lazy(name: str, module: nn.Module, inputs: Sequence[InputSpec]) -> None:
+    """Lazy modules (nn.LazyLinear) learn their shapes on a first forward: run it once, on
+    tensors of the parameters' device (meta when built by costlab), so tracing sees them."""
+    lazy = [p for p in [*module.parameters(), *module.buffers()] if is_lazy(p)]
+    if not lazy:
+        return
+    try:
+        with torch.no_grad():
+            module(*[i.tensor(str(lazy[0].device)) for i in inputs])
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code: one line naming it
+        raise ModelLoadError(f"initializing the lazy modules of {name} on its inputs "
+                             f"failed: {describe(exc)}") from None
 
 
 def _import_target(path: str, settings: Mapping[str, Any], batch: int,
@@ -74,7 +90,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
     module_name, _, attr = path.partition(":")
     try:
         obj: Any = _import_from_cwd(module_name)
-    except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - importing user code: anything
         if "." not in module_name and _spec_named(module_name):   # mobilenetv2:alpha
             raise OptionError(f"bad settings {attr!r} for spec {module_name!r}; write them "
                               "as MODEL:key=value,key=value") from None
@@ -92,7 +108,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
             module = obj(**kwargs)
     except CostlabError:
         raise
-    except Exception as exc:  # noqa: BLE001 - user code: one line naming the callable
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code: one line naming it
         raise ModelLoadError(f"calling {path}({_kwargs(kwargs)}) failed: "
                              f"{describe(exc)}") from None
     if not isinstance(module, nn.Module):

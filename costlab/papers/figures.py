@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from costlab.papers.tables import Evaluator
+from costlab.render.files import write_atomic
 from costlab.spec.catalog import find_specs
 from costlab.spec.schema import Reported
 
@@ -75,9 +76,14 @@ def _figure(name: str) -> Callable[[FigureFn], FigureFn]:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    """PNG bytes first, then one atomic write: a failed run leaves no half-drawn figure."""
+    import io
+
     import matplotlib.pyplot as plt
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
+    write_atomic(path, buffer.getvalue())
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -9,7 +10,11 @@ import torch
 from costlab.errors import OptionError
 from costlab.units import Shape
 
-__all__ = ["INPUT_DTYPES", "InputSpec", "Input", "as_input", "parse_input", "parse_shape"]
+__all__ = ["MAX_SIZE", "MAX_NUMEL", "INPUT_DTYPES", "InputSpec", "Input", "as_input",
+           "parse_input", "parse_shape"]
+
+MAX_SIZE = 2**31 - 1    # torch's sizes are C++ integers
+MAX_NUMEL = 2**40       # a tensor of a terabyte of elements: beyond any model costlab counts
 
 # Element types a model input can be given in (`--input 1x128:int64` for token ids).
 INPUT_DTYPES: dict[str, torch.dtype] = {
@@ -73,4 +78,7 @@ def parse_shape(text: str) -> Shape:
         raise OptionError(f"bad input shape {text!r}; write it as 1x3x224x224") from None
     if not shape or any(size < 1 for size in shape):
         raise OptionError(f"bad input shape {text!r}; every size must be at least 1")
+    if any(size > MAX_SIZE for size in shape) or math.prod(shape) > MAX_NUMEL:
+        raise OptionError(f"input shape {text!r} is too large: at most {MAX_SIZE:,} per "
+                          f"dimension and {MAX_NUMEL:,} elements")
     return shape

@@ -230,7 +230,7 @@ def trace_module(model: nn.Module, inputs: Iterable[torch.Tensor | Shape | Input
         with torch.no_grad(), recorder:
             output = torch.func.functional_call(model, stand_ins, tuple(args), strict=False,
                                                 tie_weights=True)
-    except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes a TraceError
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code: a TraceError
         where = stack[-1][0] if stack else ""
         raise TraceError(f"model failed while running module {where or '<root>'!r} "
                          f"({stack[-1][1] if stack else type(model).__name__}): "
