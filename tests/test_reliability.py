@@ -428,3 +428,10 @@ def test_every_metric_costlab_computes_may_be_reported():
     from costlab.analyses.published import METRICS
     from costlab.spec.document import REPORTED_METRICS
     assert set(METRICS) <= set(REPORTED_METRICS)
+
+
+def test_latex_header_escapes_a_spec_name(run_cli, tmp_path):
+    path = tmp_path / "latex.yaml"
+    path.write_text(TOY.replace("name: toy", 'name: "toy\\\\input{/etc/passwd}"'))
+    text = run_cli("report", str(path), "--format", "latex").stdout
+    assert "\\input{" not in text and "\\textbackslash{}input\\{/etc/passwd\\}" in text
