@@ -435,3 +435,17 @@ def test_latex_header_escapes_a_spec_name(run_cli, tmp_path):
     path.write_text(TOY.replace("name: toy", 'name: "toy\\\\input{/etc/passwd}"'))
     text = run_cli("report", str(path), "--format", "latex").stdout
     assert "\\input{" not in text and "\\textbackslash{}input\\{/etc/passwd\\}" in text
+
+
+def test_a_lock_entry_with_a_huge_batch_is_exit_2(run_cli, project):
+    """Found by tests/test_fuzz.py: batch 10**30 overflowed torch's sizes (exit 3)."""
+    assert run_cli("snapshot", "toy.yaml", "-o", "lock.json").exit_code == 0
+    data = json.loads((project / "lock.json").read_text())
+    next(iter(data["entries"].values()))["batch"] = 10**30
+    (project / "lock.json").write_text(json.dumps(data))
+    _one_error_line(run_cli("check", "lock.json"), "batch must be at most 2,147,483,647")
+
+
+def test_batch_times_resolution_beyond_torch_is_exit_2(run_cli):
+    _one_error_line(run_cli("report", "mobilenetv2", "--batch", "2147483647",
+                            "--resolution", "1024"), "too large")

@@ -17,7 +17,7 @@ from costlab.blocks.build import build_model
 from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Scalar, resolve_params
-from costlab.trace.inputs import Input, InputSpec, as_input
+from costlab.trace.inputs import MAX_SIZE, Input, InputSpec, as_input, bounded_shape
 from costlab.units import Shape
 
 __all__ = ["Target", "resolve_model"]
@@ -35,6 +35,8 @@ class Target:
 
     def __post_init__(self) -> None:   # shapes are float32 inputs
         object.__setattr__(self, "inputs", tuple(as_input(i) for i in self.inputs))
+        for spec in self.inputs:   # batch x resolution^2 may exceed what torch can index
+            bounded_shape(spec.shape)
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -48,6 +50,8 @@ def resolve_model(model: str | nn.Module | ArchSpec, *, settings: Mapping[str, A
     settings = {k: v for k, v in (settings or {}).items() if v is not None}
     if batch < 1:
         raise OptionError(f"batch must be at least 1, got {batch}")
+    if batch > MAX_SIZE:
+        raise OptionError(f"batch must be at most {MAX_SIZE:,}, got {batch}")
     if isinstance(model, nn.Module):
         return _module_target(type(model).__name__, model, settings, batch, inputs)
     if isinstance(model, str) and ":" in model and not model.endswith((".yaml", ".yml")):
