@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 from costlab.analyses.metrics import sort_keys
 from costlab.choices import Device, DType, Optimizer, ParamConvention, TraceDevice, View
-from costlab.errors import CostlabError, OptionError, first_line
+from costlab.errors import CostlabError, OptionError, describe, first_line
 from costlab.render import Document, formats, resolve_format, write
 
 if TYPE_CHECKING:
@@ -20,34 +24,95 @@ if TYPE_CHECKING:
 __all__ = ["cli", "main"]
 
 
-class _Cli(click.Group):
-    """Turns every user mistake (a CostlabError or a bad option) into one line and exit 2."""
+EXIT_OK, EXIT_GREW, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = """Exit codes: 0 success; 1 a cost grew past its tolerance or budget (check, or
+reproduce --check: a report drifted); 2 bad input, including a model that fails, raises or
+calls sys.exit while it is built, traced or measured; 3 an internal error (a bug: please
+report it; --debug or COSTLAB_DEBUG=1 shows the traceback); 130 interrupted."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
+
+class _Cli(click.Group):
+    """The one top-level handler: every user mistake (a CostlabError, a bad option) is one
+    line and exit 2, a bug one line and exit 3; warnings are shown only when the command
+    succeeds (never before an error line)."""
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or os.environ.get("COSTLAB_DEBUG", "") not in ("", "0")
         kwargs["standalone_mode"] = False
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                code = super().main(argv, *rest, **kwargs)
+            except click.exceptions.Abort:
+                _fail("aborted", EXIT_INTERRUPTED)
+            except click.ClickException as exc:
+                _fail(f"error: {_first_line(exc.format_message())}", EXIT_BAD_INPUT, exc,
+                      debug)
+            except CostlabError as exc:
+                _fail(f"error: {_first_line(str(exc))}", EXIT_BAD_INPUT, exc, debug)
+            except KeyboardInterrupt:
+                _fail("interrupted", EXIT_INTERRUPTED)
+            except RecursionError as exc:
+                _fail("error: the input is nested too deeply (Python's recursion limit)",
+                      EXIT_BAD_INPUT, exc, debug)
+            except MemoryError as exc:
+                _fail("error: out of memory; the input asks for more than this machine has",
+                      EXIT_BAD_INPUT, exc, debug)
+            except Exception as exc:  # noqa: BLE001 - the one place a bug becomes exit 3
+                _fail(f"internal error: {describe(exc)}; please report it (with "
+                      "COSTLAB_DEBUG=1 for the traceback)", EXIT_INTERNAL, exc, debug)
+        for warning in caught:
+            click.echo(f"costlab: warning: {_first_line(str(warning.message))}", err=True)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+class _Command(click.Command):
+    """Runs the command with sys.stdout pointing at stderr, so that whatever a user's model
+    prints while it is built, traced or measured cannot corrupt a report on stdout; costlab's
+    own output goes to the real stdout through _echo. A sys.exit in user code is bad input."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _STDOUT.append(sys.stdout)
         try:
-            code = super().main(*args, **kwargs)
-        except click.exceptions.Abort:
-            click.echo("costlab: aborted", err=True)
-            sys.exit(1)
-        except click.ClickException as exc:
-            click.echo(f"costlab: error: {exc.format_message()}", err=True)
-            sys.exit(2)
-        except CostlabError as exc:
-            click.echo(f"costlab: error: {exc}", err=True)
-            sys.exit(2)
-        sys.exit(code if isinstance(code, int) else 0)
+            with contextlib.redirect_stdout(sys.stderr):
+                return super().invoke(ctx)
+        except SystemExit as exc:   # costlab's commands return their code: this is user code
+            raise CostlabError(f"the model called sys.exit({exc.code!r}) while it was built, "
+                               "traced or measured") from exc
+        finally:
+            _STDOUT.pop()
+
+
+_Cli.command_class = _Command
+_STDOUT: list[TextIO] = []   # the real stdout while a command runs
+
+
+def _fail(message: str, code: int, exc: BaseException | None = None,
+          debug: bool = False) -> NoReturn:
+    if debug and exc is not None:
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"costlab: {message}", err=True)
+    sys.exit(code)
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else "(no message)"
+
+
+def _echo(text: str, nl: bool = True) -> None:
+    """Writes costlab's own output to the real stdout (user code's prints go to stderr)."""
+    click.echo(text, nl=nl, file=_STDOUT[-1] if _STDOUT else None)
 
 
 def _write(text: str, output: str | None) -> None:
     """To stdout (no -o, or `-o -`) or to the file named."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        _echo(text, nl=False)
         return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OptionError(f"cannot write {output!r}: {exc.strerror}") from None
+    from costlab.render.files import write_atomic
+    write_atomic(output, text)
 
 
 def _emit(document: Document, fmt: str | None, output: str | None) -> None:
@@ -60,9 +125,10 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
     return dict(parse_setting(p) for p in pairs)
 
 
-@click.group(cls=_Cli)
+@click.group(cls=_Cli, epilog=EXIT_CODES)
 @click.version_option(package_name="costlab")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an error (as COSTLAB_DEBUG=1).")
+def cli(debug: bool) -> None:
     """Exact, layer-by-layer cost of neural-network architectures."""
 
 
@@ -91,7 +157,8 @@ _CONVENTIONS = click.Choice([c.value for c in ParamConvention])
 def _model_options(fn: Any) -> Any:
     """The options every command that builds a model shares."""
     for option in reversed([
-        click.option("--alpha", type=float, help="Width multiplier (spec parameter)."),
+        click.option("--alpha", type=float, callback=_finite,
+                     help="Width multiplier (spec parameter)."),
         click.option("--resolution", type=int, help="Input height and width."),
         click.option("--num-classes", type=int, help="Classifier outputs (spec parameter)."),
         click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True),
@@ -113,6 +180,22 @@ def _written_options(fn: Any) -> Any:
                            ".tex, .html, .txt) picks the format unless --format is given.")(fn)
     return click.option("--format", "fmt", type=_FORMATS,
                         help="Output format [default: from -o's extension, else table].")(fn)
+
+
+def _allow_import_option(fn: Any) -> Any:
+    return click.option(
+        "--allow-import", "allow_imports", multiple=True, metavar="PATTERN",
+        help="Let the lock file or a budget run this import path (fnmatch, e.g. "
+             "'mypkg.models:*'); by default only modules inside the project, spec names and "
+             "zoo models run. Repeatable; [tool.costlab] allow-imports adds more.")(fn)
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """FloatRange lets nan through (nan < 0 is False), and a nan tolerance passes every check."""
+    import math
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", ctx, param)
+    return value
 
 
 @cli.command()
@@ -298,10 +381,11 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
               help="Activation element type [default: [tool.costlab] dtype, or fp32].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="The lock file [default: [tool.costlab] lockfile, or costlab.lock.json].")
+@_allow_import_option
 def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | None,
              num_classes: int | None, batch: int, inputs: tuple[str, ...],
              sets: tuple[str, ...], convention: str | None, dtype: str | None,
-             output: str | None) -> None:
+             output: str | None, allow_imports: tuple[str, ...]) -> None:
     """Write the cost of every MODEL to a lock file for costlab check; with no MODEL, measure
     the lock file's own entries again (to accept a change of cost)."""
     from costlab.ci.budgets import load_config
@@ -320,35 +404,35 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
                           f"the entries of {shown_path(path)} again")
     else:
         lock = refresh(load_lock(path), params=convention, dtype=dtype,
-                       source=shown_path(path))
+                       source=shown_path(path), root=config.root,
+                       allow_imports=(*config.allow_imports, *allow_imports))
     write_lock(lock, path)
-    click.echo(f"wrote {shown_path(path)}: {plural(len(lock.entries), 'model')} (params "
+    _echo(f"wrote {shown_path(path)}: {plural(len(lock.entries), 'model')} (params "
                f"under '{lock.params}', memory at {lock.dtype})")
 
 
 @cli.command()
 @click.argument("lockfile", required=False, type=click.Path(dir_okay=False))
-@click.option("--tolerance", type=click.FloatRange(min=0), metavar="PCT",
+@click.option("--tolerance", type=click.FloatRange(min=0), metavar="PCT", callback=_finite,
               help="Growth allowed, in percent [default: [tool.costlab] tolerance, or 0].")
 @click.option("--all", "show_all", is_flag=True,
               help="Show every metric, not only those that changed or have a budget.")
 @click.option("--format", "fmt", type=_LiveChoice(lambda: [*formats(), "github"]),
               help="Output format [default: github when $GITHUB_ACTIONS is set, else markdown]; "
                    "github prints ::error annotations for the pull request.")
+@_allow_import_option
 def check(lockfile: str | None, tolerance: float | None, show_all: bool,
-          fmt: str | None) -> int:
+          fmt: str | None, allow_imports: tuple[str, ...]) -> int:
     """Recompute every entry of the lock file and the budgets in pyproject.toml: exit 0 when
     nothing grew past the tolerance or a budget, 1 when something did, 2 on bad input. The
     markdown table is also appended to $GITHUB_STEP_SUMMARY when that is set."""
-    import os
-
     from costlab.ci.check import run_check
     from costlab.ci.check_document import check_document, github_annotations
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "markdown")
-    result = run_check(lockfile, tolerance_pct=tolerance)
+    result = run_check(lockfile, tolerance_pct=tolerance, allow_imports=allow_imports)
     document = check_document(result, show_all)
     text = github_annotations(result) if fmt == "github" else write(document, fmt)
-    click.echo(text, nl=False)
+    _echo(text, nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
@@ -377,7 +461,16 @@ def list_specs(pattern: str) -> None:
     from costlab.spec.catalog import match_specs
     for spec in match_specs(pattern):
         params = " ".join(f"{p.name}={p.default}" for p in spec.params.values())
-        click.echo(f"{spec.name:<26} {spec.title:<30} {params}")
+        _echo(f"{spec.name:<26} {spec.title:<30} {params}")
+
+
+@cli.command("schema")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+def schema_cmd(output: str | None) -> None:
+    """The JSON Schema of a spec file, for editors: e.g. a first line
+    `# yaml-language-server: $schema=costlab-spec.schema.json` in a spec."""
+    from costlab.spec.document import json_schema
+    _write(json_schema(), output)
 
 
 @cli.command("reproduce")
@@ -396,18 +489,18 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
     from costlab.papers.tables import TABLES
     if list_only:
         for slug in select_tables(()):
-            click.echo(f"{slug:<36} {(TABLES[slug].__doc__ or '').strip().splitlines()[0]}")
+            _echo(f"{slug:<36} {(TABLES[slug].__doc__ or '').strip().splitlines()[0]}")
         return 0
     out = Path(directory)
     if check:
         drifts = check_reports(out, tables)
         for drift in drifts:
-            click.echo(f"{drift.path}: differs from what the code computes "
-                       f"(regenerate: costlab reproduce {drift.slug})".replace(" )", ")"))
-            click.echo("\n".join(drift.diff[:40]))
+            _echo(f"{drift.path}: differs from what the code computes "
+                  f"(regenerate: costlab reproduce {drift.slug})".replace(" )", ")"))
+            _echo("\n".join(drift.diff[:40]))
         return 1 if drifts else 0
     for path in write_reports(out, tables, figures):
-        click.echo(f"wrote {path}")
+        _echo(f"wrote {path}")
     return 0
 
 

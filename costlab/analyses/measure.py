@@ -8,6 +8,7 @@ is what the forward (or forward and backward) pass itself allocated beyond what 
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
+from costlab.errors import TraceError, describe, first_line
 from costlab.trace.inputs import InputSpec, as_input, call_args
 from costlab.units import Shape
 
@@ -33,7 +35,6 @@ class MeasuredPeak:
 
 def materialize(model: nn.Module, device: str = "cpu", seed: int = 0) -> nn.Module:
     """A real copy of a (possibly meta) model: random weights, unit batch-norm statistics."""
-    import copy
     real = copy.deepcopy(model).to_empty(device=device)
     generator = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
@@ -80,10 +81,20 @@ def measure_peak(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
                  training: bool = False) -> MeasuredPeak:
     """Peak bytes allocated by one forward pass (with `training`: forward, loss, backward)."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    # The global RNG is the user's: random inputs here must not change what runs after.
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if device == "cuda"
+                               else []):
+        return _measure_peak(model, inputs, training, device)
+
+
+def _measure_peak(model: nn.Module, inputs: Sequence[InputSpec | Shape], training: bool,
+                  device: str) -> MeasuredPeak:
     try:
         real = materialize(model, device).train(training)
-    except (RuntimeError, NotImplementedError) as exc:
-        return MeasuredPeak(None, f"not measured: the model cannot be materialized ({exc})")
+    except (RuntimeError, NotImplementedError, TypeError, copy.Error) as exc:
+        # a module holding a lock or a file cannot be deep-copied: nothing to measure
+        return MeasuredPeak(None, f"not measured: the model cannot be materialized "
+                                  f"({first_line(exc)})")
     args, kwargs = call_args([as_input(i) for i in inputs], device)
 
     def run() -> None:
@@ -95,7 +106,11 @@ def measure_peak(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
             with torch.no_grad():
                 real(*args, **kwargs)
 
-    run()  # warm-up: lazy initialization stays out of the measurement
+    try:
+        run()  # warm-up: lazy initialization stays out of the measurement
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code on real tensors
+        raise TraceError(f"the real model failed while being measured: {describe(exc)}"
+                         ) from None
     if device == "cuda":
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()

@@ -84,7 +84,7 @@ def saved_activation_elements(model: nn.Module, inputs: Sequence[InputSpec | Sha
         model.train()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), FastMeta():
             torch.func.functional_call(model, stand_ins, args, kwargs, strict=False)
-    except Exception as exc:  # noqa: BLE001 - user code: one line naming the failure
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code: one line naming it
         raise TraceError(f"training-mode forward failed: {describe(exc)}") from exc
     finally:
         for module, training in modes:

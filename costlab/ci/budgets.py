@@ -3,6 +3,7 @@ absolute cost budgets of each model."""
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -13,13 +14,13 @@ from typing import Any
 from costlab import units
 from costlab.analyses.metrics import budget_keys
 from costlab.choices import DType, ParamConvention, parse_choice
-from costlab.errors import ConfigError, CostlabError
+from costlab.errors import ConfigError, CostlabError, first_line
 
 __all__ = ["DEFAULT_LOCKFILE", "Budget", "ProjectConfig", "find_pyproject", "load_config",
            "parse_limits", "parse_amount"]
 
 DEFAULT_LOCKFILE = "costlab.lock.json"
-_KEYS = ("lockfile", "tolerance", "params", "dtype", "budgets")
+_KEYS = ("lockfile", "tolerance", "params", "dtype", "budgets", "allow-imports")
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -39,6 +40,12 @@ class ProjectConfig:
     params: ParamConvention = ParamConvention.TORCH
     dtype: DType = DType.FP32
     budgets: tuple[Budget, ...] = field(default_factory=tuple)
+    allow_imports: tuple[str, ...] = ()   # import paths (fnmatch) a lock or budget may run
+
+    @property
+    def root(self) -> Path:
+        """The project: the directory of pyproject.toml, else the working directory."""
+        return self.path.parent if self.path is not None else Path.cwd()
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -86,8 +93,10 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
             data = tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {first_line(exc)}") from None
     table = data.get("tool", {}).get("costlab")
     if table is None:
         return ProjectConfig(path, path.parent / DEFAULT_LOCKFILE)
@@ -100,9 +109,16 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
     _expect_table(budgets, f"{path}: [tool.costlab.budgets]")
     if not isinstance(lockfile, str) or not lockfile:
         raise ConfigError(f"{where}: lockfile must be a file name, got {lockfile!r}")
+    allow = table.get("allow-imports", [])
+    if not isinstance(allow, list) or not all(isinstance(p, str) and p for p in allow):
+        raise ConfigError(f"{where}: allow-imports must be a list of patterns such as "
+                          f"\"mypkg.models:*\", got {allow!r}")
     try:
-        tolerance = float(table.get("tolerance", 0.0))
-        if tolerance < 0:
+        raw = table.get("tolerance", 0.0)
+        if isinstance(raw, bool):
+            raise ValueError
+        tolerance = float(raw)
+        if not math.isfinite(tolerance) or tolerance < 0:
             raise ValueError
         params = parse_choice(ParamConvention, table.get("params", ParamConvention.TORCH))
         dtype = parse_choice(DType, table.get("dtype", DType.FP32))
@@ -116,7 +132,8 @@ def load_config(pyproject: Path | None = None) -> ProjectConfig:
         inner = f"{path}: [tool.costlab.budgets.{_toml_key(model)}]"
         _expect_table(limits, inner)
         parsed.append(Budget(model, parse_limits(limits, inner)))
-    return ProjectConfig(path, path.parent / lockfile, tolerance, params, dtype, tuple(parsed))
+    return ProjectConfig(path, path.parent / lockfile, tolerance, params, dtype, tuple(parsed),
+                         tuple(allow))
 
 
 def _expect_table(value: Any, where: str) -> None:

@@ -3,7 +3,8 @@ or its budget, and the stage where it grew most."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from costlab.analyses.measurement import Measurement, measure, select_metrics
 from costlab.analyses.metrics import CATALOG, Metric, counted_metrics
 from costlab.ci.budgets import Budget, ProjectConfig, load_config
 from costlab.ci.lockfile import LockEntry, LockFile, load_lock
+from costlab.ci.trust import require_trusted
 from costlab.errors import ConfigError, CostlabError, LockfileError, OptionError
 from costlab.spec.variants import parse_variant
 
@@ -141,21 +143,26 @@ def _notes(name: str, entry: LockEntry, now: Measurement) -> list[str]:
 
 
 def run_check(lockfile: Path | str | None = None, *, config: ProjectConfig | None = None,
-              tolerance_pct: float | None = None) -> CheckResult:
+              tolerance_pct: float | None = None,
+              allow_imports: Sequence[str] = ()) -> CheckResult:
     """Recomputes every entry of the lock file and every budget of `config`.
 
     `lockfile` defaults to the config's (`costlab.lock.json` beside pyproject.toml); when that
-    does not exist, the budgets alone are checked. Bad input (a corrupted lock file, a model
-    that no longer exists, a bad budget) raises a CostlabError naming the file and entry.
+    does not exist, the budgets alone are checked. An import path named by the lock file or
+    a budget runs only when ci/trust.py allows it (`allow_imports` adds patterns to the
+    config's); otherwise nothing runs. Bad input (a corrupted lock file, a model that no
+    longer exists, a bad budget) raises a CostlabError naming the file and entry.
     """
     config = config or load_config()
     tolerance = config.tolerance_pct if tolerance_pct is None else tolerance_pct
-    if tolerance < 0:
-        raise OptionError(f"tolerance must be at least 0%, got {tolerance}")
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise OptionError(f"tolerance must be a finite percentage of at least 0, got "
+                          f"{tolerance}")
+    allow = (*config.allow_imports, *allow_imports)
     path: Path | None = Path(lockfile) if lockfile is not None else config.lockfile
     if lockfile is None and not config.lockfile.exists() and config.budgets:
         path = None
-    budgets = _budgets_by_name(config)
+    budgets = _budgets_by_name(config, allow)
     rows: list[MetricCheck] = []
     notes: list[str] = []
     lock = None
@@ -165,6 +172,9 @@ def run_check(lockfile: Path | str | None = None, *, config: ProjectConfig | Non
             notes.append(f"{path} was written by costlab {lock.version}; this is {__version__}")
         # Budgets join a lock entry's rows only when both count under the same conventions.
         joined = budgets if (lock.params, lock.dtype) == (config.params, config.dtype) else {}
+        for name, entry in lock.entries.items():
+            require_trusted(entry.model, f"{path}: entry {name!r}", LockfileError,
+                            root=config.root, allow=allow)
         for name, entry in lock.entries.items():
             budget = joined.pop(name, None)
             wanted = list(dict.fromkeys([*entry.metrics, *(budget.limits if budget else {})]))
@@ -186,7 +196,7 @@ def run_check(lockfile: Path | str | None = None, *, config: ProjectConfig | Non
     return CheckResult(tuple(rows), path, lock, tolerance, tuple(notes))
 
 
-def _budgets_by_name(config: ProjectConfig) -> dict[str, Budget]:
+def _budgets_by_name(config: ProjectConfig, allow: Sequence[str]) -> dict[str, Budget]:
     """Budgets keyed by the canonical variant name, the key lock entries have."""
     named: dict[str, Budget] = {}
     for budget in config.budgets:
@@ -194,6 +204,8 @@ def _budgets_by_name(config: ProjectConfig) -> dict[str, Budget]:
             name = parse_variant(budget.model).name
         except CostlabError as exc:
             raise ConfigError(f"{config.path}: budget for {budget.model!r}: {exc}") from None
+        require_trusted(parse_variant(budget.model).model, f"{config.path}: budget",
+                        ConfigError, root=config.root, allow=allow)
         if name in named:
             raise ConfigError(f"{config.path}: two budgets for {name}")
         named[name] = budget

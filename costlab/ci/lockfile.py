@@ -15,7 +15,9 @@ from costlab.analyses.measurement import Measurement, measure, select_metrics
 from costlab.analyses.metrics import CATALOG, Metric, counted_metrics, default_metrics
 from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.ci.budgets import DEFAULT_LOCKFILE
+from costlab.ci.trust import require_trusted
 from costlab.errors import CostlabError, LockfileError, OptionError
+from costlab.render.files import write_atomic
 from costlab.spec.variants import Variant
 from costlab.trace.inputs import Input, as_input, parse_input, parse_shape
 from costlab.units import Shape
@@ -90,10 +92,15 @@ def snapshot(variants: Sequence[Variant], *,
 
 
 def refresh(lock: LockFile, *, params: ParamConvention | str | None = None,
-            dtype: DType | str | None = None, source: Path | str = "the lock file") -> LockFile:
+            dtype: DType | str | None = None, source: Path | str = "the lock file",
+            root: Path | None = None, allow_imports: Sequence[str] = ()) -> LockFile:
     """The lock file's own entries measured again (under other conventions if given): what
     to write when a change of cost is meant. An entry that no longer builds is a
-    LockfileError naming `source` and the entry."""
+    LockfileError naming `source` and the entry, and so is one importing code outside the
+    project `root` (default: the working directory) unless `allow_imports` allows it."""
+    for name, entry in lock.entries.items():
+        require_trusted(entry.model, f"{source}: entry {name!r}", LockfileError,
+                        root=root or Path.cwd(), allow=allow_imports)
     requests = [(e.variant, e.batch, e.inputs) for e in lock.entries.values()]
     return _measure_all(requests, params or lock.params, dtype or lock.dtype, source)
 
@@ -140,22 +147,28 @@ def _locked_keys(lock: LockFile) -> list[str]:
 
 
 def write_lock(lock: LockFile, path: Path | str) -> None:
-    try:
-        Path(path).write_text(dump_lock(lock), encoding="utf-8")
-    except OSError as exc:
-        raise LockfileError(f"cannot write {path}: {exc.strerror}") from None
+    """Atomically: a concurrent `costlab check` reads the old lock or the new one."""
+    write_atomic(path, dump_lock(lock), error=LockfileError)
 
 
 def load_lock(path: Path | str | os.PathLike[str]) -> LockFile:
     """Reads a lock file back; LockfileError (one line, naming the file) when it is missing,
     not JSON or not in the shape dump_lock writes."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes().decode("utf-8")
     except OSError as exc:
         raise LockfileError(f"cannot read lock file {path}: {exc.strerror} (write one with "
                             "costlab snapshot MODEL... -o FILE)") from None
+    except UnicodeDecodeError:
+        raise LockfileError(f"{path}: not UTF-8 text; regenerate it with costlab snapshot"
+                            ) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise LockfileError(f"{path}: nested too deeply to be a costlab lock file; "
+                            "regenerate it with costlab snapshot") from None
+    except LockfileError as exc:
+        raise LockfileError(f"{path}: {exc}; regenerate it with costlab snapshot") from None
     except json.JSONDecodeError as exc:
         raise LockfileError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column "
                             f"{exc.colno}); regenerate it with costlab snapshot") from None
@@ -166,6 +179,10 @@ def load_lock(path: Path | str | os.PathLike[str]) -> LockFile:
                             "it with costlab snapshot") from None
     except CostlabError as exc:
         raise LockfileError(f"{path}: {exc}") from None
+
+
+def _no_constant(name: str) -> None:
+    raise LockfileError(f"{name} is not a number a lock file holds")
 
 
 def _describe(exc: Exception) -> str:

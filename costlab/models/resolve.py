@@ -18,7 +18,7 @@ from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
 from costlab.models.zoo import build_empty, build_zoo, zoo_hint, zoo_of
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Scalar, resolve_params
-from costlab.trace.inputs import Inputs, InputSpec, as_input, as_inputs
+from costlab.trace.inputs import MAX_SIZE, Inputs, InputSpec, as_input, as_inputs, bounded_shape
 from costlab.units import Shape
 
 __all__ = ["Target", "resolve_model"]
@@ -38,6 +38,8 @@ class Target:
 
     def __post_init__(self) -> None:   # shapes are float32 inputs
         object.__setattr__(self, "inputs", tuple(as_input(i) for i in self.inputs))
+        for spec in self.inputs:   # batch x resolution^2 may exceed what torch can index
+            bounded_shape(spec.shape)
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -58,6 +60,8 @@ def resolve_model(model: str | nn.Module | ArchSpec, *, settings: Mapping[str, A
     if batch < 1:
         raise OptionError(f"batch must be at least 1, got {batch}")
     specs = as_inputs(inputs) if inputs else None
+    if batch > MAX_SIZE:
+        raise OptionError(f"batch must be at most {MAX_SIZE:,}, got {batch}")
     if isinstance(model, nn.Module):
         return _module_target(type(model).__name__, model, settings, batch, specs)
     if isinstance(model, str) and zoo_of(model):
@@ -134,7 +138,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
     module_name, _, attr = path.partition(":")
     try:
         obj: Any = _import_from_cwd(module_name)
-    except Exception as exc:  # noqa: BLE001 - importing user code may raise anything
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - importing user code: anything
         if "." not in module_name and _spec_named(module_name):   # mobilenetv2:alpha
             raise OptionError(f"bad settings {attr!r} for spec {module_name!r}; write them "
                               "as MODEL:key=value,key=value") from None
@@ -155,7 +159,7 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
                 module = obj(**kwargs)
     except CostlabError:
         raise
-    except Exception as exc:  # noqa: BLE001 - user code: one line naming the callable
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code: one line naming it
         raise ModelLoadError(f"calling {path}({_kwargs(kwargs)}) failed: "
                              f"{describe(exc)}") from None
     if not isinstance(module, nn.Module):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from costlab.papers.claims import parse_published
 from costlab.papers.tables import Evaluator
+from costlab.render.files import write_atomic
 from costlab.spec.catalog import find_specs
 from costlab.spec.schema import Reported
 
@@ -100,9 +101,15 @@ def _figure(name: str, data: DataFn) -> Callable[[DrawFn], DrawFn]:
 
 
 def _save(fig: object, path: Path) -> Path:
+    """PNG bytes first, then one atomic write: a failed run leaves no half-drawn figure."""
+    import io
+
     import matplotlib.pyplot as plt
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})  # type: ignore[attr-defined]
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight",  # type: ignore[attr-defined]
+                metadata={"Software": None})
     plt.close(fig)  # type: ignore[arg-type]
+    write_atomic(path, buffer.getvalue())
     return path
 
 

@@ -20,6 +20,7 @@ from costlab.papers import (  # noqa: F401 - registers the tables
 from costlab.papers.claims import VERDICT_MEANINGS
 from costlab.papers.figures import figure_csvs
 from costlab.papers.tables import TABLES, Evaluator, PaperTable, markdown_table, render_report
+from costlab.render.files import write_atomic
 
 __all__ = ["select_tables", "reproduce", "render_index", "write_reports", "Drift",
            "check_reports", "INDEX"]
@@ -84,11 +85,17 @@ def reproduce(names: Sequence[str] = (), evaluator: Evaluator | None = None
 
 def write_reports(directory: Path, names: Sequence[str] = (), figures: bool = False
                   ) -> list[Path]:
-    """Writes the reports (and, for all tables or with `figures`, the figures' PNG files)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Writes the reports (and, for all tables or with `figures`, the figures' PNG files),
+    each atomically; the directory is made only once everything is computed."""
+    texts = reproduce(names)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OptionError(f"cannot make the directory {str(directory)!r}: {exc.strerror}"
+                          ) from None
     written = []
-    for name, text in reproduce(names).items():
-        (directory / name).write_text(text, encoding="utf-8")
+    for name, text in texts.items():
+        write_atomic(directory / name, text)
         written.append(directory / name)
     if not names or figures:
         from costlab.papers.figures import draw_figures

@@ -6,12 +6,15 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from costlab.errors import ModelLoadError
+from costlab.errors import ModelLoadError, SpecError
 from costlab.spec.schema import ArchSpec, load_spec
 
-__all__ = ["spec_dirs", "find_specs", "load_named_spec", "match_specs"]
+__all__ = ["spec_dirs", "find_specs", "load_specs", "load_named_spec", "match_specs",
+           "SpecWarning"]
 
 
 def spec_dirs() -> list[Path]:
@@ -38,6 +41,20 @@ def find_specs() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def load_specs(paths: Iterable[Path]) -> Iterator[ArchSpec]:
+    """The specs that load; one that does not is skipped with a warning naming the file and
+    the problem, so that one broken file in specs/ breaks neither `list` nor name lookup."""
+    for path in paths:
+        try:
+            yield load_spec(path)
+        except SpecError as exc:
+            warnings.warn(f"skipping {exc}", SpecWarning, stacklevel=2)
+
+
+class SpecWarning(UserWarning):
+    """A spec in a searched directory could not be read and was skipped."""
+
+
 def load_named_spec(name: str) -> ArchSpec:
     """Loads a spec by name or alias (`mobilenet_v2` finds mobilenetv2) or by file path."""
     if name.endswith((".yaml", ".yml")) or os.sep in name:
@@ -49,8 +66,7 @@ def load_named_spec(name: str) -> ArchSpec:
     for stem, path in specs.items():
         if _normalize(stem) == wanted:
             return load_spec(path)
-    for path in specs.values():
-        spec = load_spec(path)
+    for spec in load_specs(specs.values()):
         if wanted in {_normalize(a) for a in spec.aliases}:
             return spec
     close = difflib.get_close_matches(name, list(specs), n=3)
@@ -66,9 +82,8 @@ def match_specs(pattern: str = "") -> list[ArchSpec]:
     wanted = _normalize(pattern)
     glob = any(c in pattern for c in "*?[")
     found = []
-    for name, path in find_specs().items():
-        spec = load_spec(path)
-        names = [name, *spec.aliases]
+    for spec in load_specs(find_specs().values()):   # a broken spec: one warning, skipped
+        names = [Path(spec.file).stem, *spec.aliases]
         if glob:
             hit = any(fnmatch.fnmatch(n.lower(), pattern.lower()) for n in names)
         else:

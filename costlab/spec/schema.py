@@ -7,6 +7,7 @@ block arguments are checked against the block registry when the model is built.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from costlab.errors import OptionError, SpecError
+from costlab.spec.document import MAX_SPEC_BYTES, reserved_problem, validate_document
 from costlab.units import parse_quantity
 
 __all__ = [
@@ -120,7 +122,11 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Located:
     out = _Located()
     out.line, out.key_lines = node.start_mark.line + 1, {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key: Any = loader.construct_object(key_node, deep=True)
+        scalar = key is None or isinstance(key, str | int | float | bool)
+        if not scalar:
+            raise SpecError(f"a mapping key must be a name, got {type(key).__name__}",
+                            line=key_node.start_mark.line + 1)
         if key in out:
             raise SpecError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
         out[key] = loader.construct_object(value_node, deep=True)
@@ -163,6 +169,9 @@ _TOP_KEYS = {"name", "title", "citation", "input", "params", "layers", "reported
 
 def parse_spec(text: str, file: str = "<spec>") -> ArchSpec:
     """Parses spec text; raises SpecError naming the file, line and field of the first problem."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(f"the spec is {len(text):,} characters; the limit is "
+                        f"{MAX_SPEC_BYTES:,}", file=file)
     try:
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except SpecError as exc:
@@ -179,6 +188,7 @@ def parse_spec(text: str, file: str = "<spec>") -> ArchSpec:
     if unknown:
         raise SpecError(f"unknown field {unknown[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}",
                         file=file, line=doc.key_lines[unknown[0]], field=unknown[0])
+    validate_document(doc, file)   # types, ranges and limits of every field, declared once
     name = _require(doc, "name", str, "", file, doc.line)
     citation = _require(doc, "citation", str, "", file, doc.line)
     params = _parse_params(doc.get("params", _Located()), file)
@@ -208,9 +218,15 @@ def load_spec(path: str | Path) -> ArchSpec:
     """Reads and parses one spec file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"the spec is {path.stat().st_size:,} bytes; the limit is "
+                            f"{MAX_SPEC_BYTES:,}", file=str(path))
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read spec: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                        f"{exc.start}); save the spec as UTF-8", file=str(path)) from None
     return parse_spec(text, str(path))
 
 
@@ -293,6 +309,11 @@ def _parse_reported(raw: Any, params: Mapping[str, ParamSpec], file: str) -> tup
                 raise SpecError(f"variant names unknown parameter {key!r}; parameters: "
                                 f"{', '.join(params)}", file=file, line=line,
                                 field=f"{where}.variant")
+            try:
+                _convert(params[key], variant[key], f"variant of {where}")
+            except OptionError as exc:
+                raise SpecError(str(exc).split(": ", 1)[1], file=file, line=line,
+                                field=f"{where}.variant.{key}") from None
         entries.append(Reported(
             source=_require(item, "source", str, where, file, line),
             metric=_require(item, "metric", str, where, file, line),
@@ -329,11 +350,18 @@ def _convert(param: ParamSpec, raw: Any, model: str) -> Scalar:
             if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError
             value: Scalar = raw.lower() in ("true", "1", "yes")
+        elif kind is not bool and isinstance(raw, bool):
+            raise ValueError   # True is not a width: float(True) would be 1.0
         elif kind is int and isinstance(raw, float) and not raw.is_integer():
             raise ValueError
         else:
             value = kind(raw)
-    except (TypeError, ValueError):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError
+        problem = reserved_problem(param.name, value)
+        if problem:
+            raise OptionError(f"{model}: {problem}")
+    except (TypeError, ValueError, OverflowError):
         raise OptionError(f"{model}: {param.name} must be {kind.__name__}, got {raw!r}") from None
     if param.choices is not None and value not in param.choices:
         allowed = ", ".join(str(c) for c in param.choices)

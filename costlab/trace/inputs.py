@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -11,8 +12,11 @@ import torch
 from costlab.errors import OptionError
 from costlab.units import Shape
 
-__all__ = ["INPUT_DTYPES", "InputSpec", "Input", "Inputs", "as_input", "as_inputs", "call_args",
-           "parse_input", "parse_shape"]
+__all__ = ["MAX_SIZE", "MAX_NUMEL", "INPUT_DTYPES", "InputSpec", "Input", "Inputs", "as_input",
+           "as_inputs", "call_args", "parse_input", "parse_shape", "bounded_shape"]
+
+MAX_SIZE = 2**31 - 1    # torch's sizes are C++ integers
+MAX_NUMEL = 2**40       # a tensor of a terabyte of elements: beyond any model costlab counts
 
 # Element types a model input can be given in (`--input 1x128:int64` for token ids).
 INPUT_DTYPES: dict[str, torch.dtype] = {
@@ -119,4 +123,13 @@ def parse_shape(text: str) -> Shape:
         raise OptionError(f"bad input shape {text!r}; write it as 1x3x224x224") from None
     if not shape or any(size < 1 for size in shape):
         raise OptionError(f"bad input shape {text!r}; every size must be at least 1")
+    return bounded_shape(shape, text)
+
+
+def bounded_shape(shape: Shape, text: str | None = None) -> Shape:
+    """`shape`, when torch can hold it; an OptionError naming it (as `text`) otherwise."""
+    if any(size > MAX_SIZE for size in shape) or math.prod(shape) > MAX_NUMEL:
+        shown = text or "x".join(map(str, shape))
+        raise OptionError(f"input shape {shown!r} is too large: at most {MAX_SIZE:,} per "
+                          f"dimension and {MAX_NUMEL:,} elements")
     return shape

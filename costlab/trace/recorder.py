@@ -303,7 +303,8 @@ def _call_tensors(specs: Sequence[InputSpec | torch.Tensor], device: str,
 class _Failure(Exception):
     """The model failed inside the trace: the op and module running, and the cause."""
 
-    def __init__(self, cause: Exception, op: str, path: str, kind: str, device: str) -> None:
+    def __init__(self, cause: BaseException, op: str, path: str, kind: str,
+                 device: str) -> None:
         super().__init__(str(cause))
         self.cause, self.op, self.path, self.kind, self.device = cause, op, path, kind, device
 
@@ -389,7 +390,7 @@ def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device:
                     _backward(_plain(output), recorder)
             outputs = tuple(registry.known(t) or registry.meta(t)
                             for t in tree_leaves(_plain(output)) if isinstance(t, torch.Tensor))
-    except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes a TraceError
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - user code: a TraceError
         if forward_events >= 0 and training:   # the forward ran: its backward failed
             path, kind = nodes.current
             raise TraceError(f"backward failed in the gradient of module {path or '<root>'!r} "

@@ -20,7 +20,7 @@ def test_toy_spec_loads(write_spec):
 def test_published_figures_are_read_by_the_units_grammar(write_spec):
     """"1.5B" is 1.5e9 and "12 MB" 12,000,000 bytes, as in a budget; precision of "3.47M" is
     10,000 (one unit of its last printed digit)."""
-    reported = "".join(f"  - {{source: s, metric: m, published: '{text}'}}\n"
+    reported = "".join(f"  - {{source: s, metric: macs, published: '{text}'}}\n"
                        for text in ("1.5B", "12 MB", "3.47M", "4,221,032", "569"))
     spec = load_spec(write_spec("name: x\ncitation: c\nlayers:\n  - {op: conv, c: 8}\n"
                                 "reported:\n" + reported))

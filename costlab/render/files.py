@@ -1,0 +1,47 @@
+"""Write output files atomically: a reader (or a second writer) sees the old file or the new
+one, never a half-written one; nothing is left behind when writing fails."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from costlab.errors import CostlabError, OptionError
+
+__all__ = ["write_atomic"]
+
+
+def write_atomic(path: Path | str, content: str | bytes, *,
+                 error: type[CostlabError] = OptionError) -> None:
+    """Writes `content` to a temporary file in `path`'s directory, then renames it over `path`
+    (os.replace is atomic on one file system). Raises `error` naming the file, with one line,
+    when the directory is missing or not writable; no directory is created."""
+    target = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                         suffix=".tmp")
+    except OSError as exc:
+        raise error(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise error(f"cannot write {target}: {exc.strerror}") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _default_mode() -> int:
+    """What open() would give a new file: 0o666 less the umask (mkstemp makes it 0o600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
