@@ -16,13 +16,12 @@ import torch
 from torch import nn
 from torch.nn.modules import module as module_hooks
 from torch.nn.modules.lazy import LazyModuleMixin
-from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map
 
 from costlab.choices import TraceDevice, parse_choice
 from costlab.errors import TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input
-from costlab.trace.meta import empty_meta, run_op
+from costlab.trace.meta import NoDynamoMode, empty_meta, run_op
 from costlab.units import Shape, numel
 
 __all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module"]
@@ -123,9 +122,9 @@ class _Registry:
         return self._metas.get(id(tensor))
 
 
-class _Recorder(TorchDispatchMode):
+class _Recorder(NoDynamoMode):
     def __init__(self, registry: _Registry, scope: Callable[[], tuple[str, str]]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+        super().__init__()
         self.registry, self.scope = registry, scope
         self.events: list[OpEvent] = []
         self.current = ""   # the op running, named when the model fails
