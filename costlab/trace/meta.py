@@ -3,14 +3,14 @@ builder's shape probes and the recorder both use it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
 from torch._prims_common import compute_elementwise_output_strides, suggest_memory_format
 from torch.utils._python_dispatch import TorchDispatchMode
 
-__all__ = ["FastMeta", "NoDynamoMode", "empty_meta", "run_op"]
+__all__ = ["FastMeta", "NoDynamoMode", "empty_meta", "op_tensors", "map_op_tensors", "run_op"]
 
 
 def empty_meta(x: torch.Tensor) -> torch.Tensor:
@@ -216,6 +216,31 @@ def run_op(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
             if out is not None:
                 return out
     return func(*args, **kwargs)
+
+
+def op_tensors(values: Iterable[Any]) -> Iterator[torch.Tensor]:
+    """The tensors among an ATen op's arguments or results, in order.
+
+    An ATen schema nests tensors one level deep at most (Tensor, Tensor?, Tensor[],
+    Tensor?[]), so this is torch.utils._pytree.tree_leaves for them, at a tenth of its cost.
+    """
+    for value in values:
+        if isinstance(value, torch.Tensor):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            yield from (item for item in value if isinstance(item, torch.Tensor))
+
+
+def map_op_tensors(bound: Mapping[str, Any], fn: Callable[[torch.Tensor], Any]) -> dict[str, Any]:
+    """The op's bound arguments with fn applied to each tensor (tree_map for ATen arguments)."""
+    mapped = {}
+    for name, value in bound.items():
+        if isinstance(value, torch.Tensor):
+            value = fn(value)
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in value):
+            value = type(value)(fn(v) if isinstance(v, torch.Tensor) else v for v in value)
+        mapped[name] = value
+    return mapped
 
 
 class NoDynamoMode(TorchDispatchMode):
