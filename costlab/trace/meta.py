@@ -117,6 +117,27 @@ def _addmm(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
     return _empty(out_shape)
 
 
+def _convolution(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    """A (non-transposed) convolution's output: batch, out channels, and per spatial dim
+    (size + 2 x padding - dilation x (kernel - 1) - 1) // stride + 1, contiguous as the meta
+    kernel makes it (new_empty), whatever the input's layout."""
+    if len(args) != 9 or kwargs:
+        return None
+    x, weight, bias, stride, padding, dilation, transposed, _, groups = args
+    spatial = x.dim() - 2 if isinstance(x, torch.Tensor) else -1
+    if not (_f32(x) and _f32(weight) and transposed is False and type(groups) is int
+            and groups > 0 and spatial in (1, 2, 3) and weight.dim() == x.dim()
+            and x.shape[1] == weight.shape[1] * groups and weight.shape[0] % groups == 0
+            and (bias is None or (_f32(bias) and tuple(bias.shape) == (weight.shape[0],)))
+            and all(len(v) == spatial for v in (stride, padding, dilation))):
+        return None
+    sizes = [(size + 2 * pad - dil * (kernel - 1) - 1) // step + 1 for size, kernel, step, pad, dil
+             in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation, strict=True)]
+    if min(sizes) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        return None
+    return _empty((x.shape[0], weight.shape[0], *sizes))
+
+
 def _mean_dim(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
     x, dims = args[0], args[1] if len(args) > 1 else kwargs.get("dim")
     keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
@@ -193,6 +214,7 @@ FAST_META: dict[Any, Fast] = {
     **{getattr(_aten, name).Tensor: _binary for name in ("add", "sub", "mul", "div")},
     **{getattr(_aten, name).Scalar: _tensor_and_scalar for name in ("add", "sub", "mul", "div")},
     _aten.addmm.default: _addmm,
+    _aten.convolution.default: _convolution,
     _aten.mean.dim: _mean_dim,
     _aten.native_layer_norm.default: _layer_norm,
     _aten._softmax.default: _softmax,

@@ -61,6 +61,23 @@ def _addmm(op: Any) -> list[tuple[Any, ...]]:
             (_t(1, 1000), _t(4, 768), _t(768, 1000), {"beta": 0.5, "alpha": 2})]
 
 
+def _conv(op: Any) -> list[tuple[Any, ...]]:
+    cl = torch.channels_last
+
+    def conv(x: torch.Tensor, w: torch.Tensor, bias: Any = None, stride: Any = (1, 1),
+             padding: Any = (0, 0), dilation: Any = (1, 1), groups: int = 1) -> tuple[Any, ...]:
+        return (x, w, bias, list(stride), list(padding), list(dilation), False, [0] * len(stride),
+                groups)
+
+    return [conv(_t(1, 3, 224, 224), _t(32, 3, 3, 3), _t(32), (2, 2), (1, 1)),
+            conv(_t(1, 32, 112, 112), _t(32, 1, 3, 3), None, (1, 1), (1, 1), groups=32),
+            conv(_t(2, 8, 7, 9, layout=cl), _t(16, 8, 1, 1)),
+            conv(_t(2, 8, 7, 9), _t(16, 8, 1, 1, layout=cl)),
+            conv(_t(2, 8, 17, 19), _t(16, 4, 3, 5), _t(16), (2, 3), (1, 2), (2, 1), groups=2),
+            conv(_t(2, 4, 30), _t(6, 4, 5), None, (2,), (1,), (3,)),
+            conv(_t(1, 4, 6, 8, 8), _t(2, 4, 3, 3, 3), None, (1, 2, 2), (1, 1, 1), (1, 1, 1))]
+
+
 def _mean(op: Any) -> list[tuple[Any, ...]]:
     return [(_x(torch.contiguous_format), [-1, -2], True), (_x(torch.contiguous_format), [2, 3]),
             (_t(4, 5, 6), [1]), (_t(4, 5, 6), [0, 2], False), (_x(torch.channels_last), [2, 3]),
@@ -101,7 +118,8 @@ def _cat(op: Any) -> list[tuple[Any, ...]]:
 _CASES: dict[str, Callable[[Any], list[tuple[Any, ...]]]] = {
     "native_batch_norm": _batch_norm, "_native_batch_norm_legit_no_training": _batch_norm,
     **{name: _binary for name in ("add", "sub", "mul", "div")},
-    "addmm": _addmm, "mean": _mean, "native_layer_norm": _layer_norm, "_softmax": _softmax,
+    "addmm": _addmm, "convolution": _conv, "mean": _mean, "native_layer_norm": _layer_norm,
+    "_softmax": _softmax,
     "_safe_softmax": _softmax, "cat": _cat,
 }
 
@@ -146,6 +164,10 @@ def test_every_fast_path_answers_some_case():
     (aten.mean.dim, (_t(3, 4), [0, 0])),                      # a repeated dim
     (aten.cat.default, ([_t(3, 4), _t(3, 5)], 0)),            # sizes that differ off the dim
     (aten.native_layer_norm.default, (_t(3, 4), [5], None, None, 1e-5)),
+    (aten.convolution.default, (_t(1, 3, 8, 8), _t(4, 5, 3, 3), None, [1, 1], [0, 0], [1, 1],
+                                False, [0, 0], 1)),           # channels that do not match
+    (aten.convolution.default, (_t(1, 3, 2, 2), _t(4, 3, 3, 3), None, [1, 1], [0, 0], [1, 1],
+                                False, [0, 0], 1)),           # a kernel larger than the input
 ])
 def test_cases_the_fast_paths_leave_to_the_kernel_raise_its_error(op, args):
     with pytest.raises(RuntimeError) as kernel:
