@@ -4,6 +4,7 @@ builder's shape probes and the recorder both use it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import zip_longest
 from typing import Any
 
 import torch
@@ -60,12 +61,28 @@ def _broadcast_shape(*shapes: torch.Size) -> torch.Size | None:
 def _elementwise(*tensors: torch.Tensor) -> torch.Tensor | None:
     """The output of an elementwise op, as PyTorch's reference kernels make it: the inputs
     broadcast to one shape, the strides from torch's own elementwise stride rule."""
+    if all(_dense(t) for t in tensors):
+        # Row-major inputs give a row-major output. Decided here without torch's broadcast
+        # and stride helpers, which import sympy (torch.fx.experimental.symbolic_shapes).
+        dense = _row_major_broadcast([t.shape for t in tensors])
+        return None if dense is None else _empty(dense)
     shape = _broadcast_shape(*(t.shape for t in tensors))
     if shape is None:
         return None
     expanded = [t if t.shape == shape else t.expand(shape) for t in tensors]
     return torch.empty_strided(shape, compute_elementwise_output_strides(*expanded),
                                device="meta", dtype=_F32)
+
+
+def _row_major_broadcast(shapes: Sequence[Sequence[int]]) -> tuple[int, ...] | None:
+    """NumPy broadcasting of the shapes; None where two sizes other than 1 differ."""
+    out = []
+    for sizes in zip_longest(*(reversed(s) for s in shapes), fillvalue=1):
+        others = {size for size in sizes if size != 1}
+        if len(others) > 1:
+            return None
+        out.append(others.pop() if others else 1)
+    return tuple(reversed(out))
 
 
 def _scalar(value: Any) -> bool:
@@ -112,7 +129,7 @@ def _addmm(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
             and all(_scalar(v) for v in (*args[3:], *kwargs.values()))):
         return None
     out_shape = torch.Size((mat1.shape[0], mat2.shape[1]))
-    if _broadcast_shape(bias.shape, out_shape) != out_shape:
+    if _row_major_broadcast([bias.shape, out_shape]) != out_shape:
         return None
     return _empty(out_shape)
 
