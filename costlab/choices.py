@@ -8,7 +8,15 @@ from typing import TypeVar
 
 from costlab.errors import OptionError
 
-__all__ = ["DType", "View", "ParamConvention", "TraceDevice", "Optimizer", "parse_choice"]
+__all__ = ["Device", "DType", "View", "ParamConvention", "TraceDevice", "Optimizer",
+           "parse_choice"]
+
+
+class Device(StrEnum):
+    """Where a model is run to time it (costlab latency)."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
 
 
 class DType(StrEnum):

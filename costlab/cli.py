@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from costlab.analyses.metrics import sort_keys
-from costlab.choices import DType, Optimizer, ParamConvention, TraceDevice, View
+from costlab.choices import Device, DType, Optimizer, ParamConvention, TraceDevice, View
 from costlab.errors import CostlabError, OptionError
 from costlab.render import Document, formats, resolve_format, write
 
@@ -127,13 +127,23 @@ def _written_options(fn: Any) -> Any:
               show_default=True,
               help="Where the trace runs: meta (shapes only), cpu (real tensors, random "
                    "weights), or auto: meta, then cpu when the model needs values.")
+@click.option("--training", is_flag=True,
+              help="Add a training step: forward and backward MACs per layer, as autograd "
+                   "runs them on meta.")
+@click.option("--freeze", multiple=True, metavar="GLOB",
+              help="With --training: parameters (names such as 'features.0.*') left without "
+                   "gradients; repeatable.")
+@click.option("--optimizer", type=click.Choice([o.value for o in Optimizer]), default="adam",
+              show_default=True, help="With --training: the optimizer step's element-wise ops.")
 def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
            depth: int | None, fmt: str | None, output: str | None, strict: bool,
-           device: str) -> None:
+           device: str, training: bool, freeze: tuple[str, ...], optimizer: str) -> None:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, a zoo model
     such as torchvision:resnet50, timm:NAME or hf:DIR, or package.module:callable; settings may
     follow inline: mobilenetv2:alpha=0.5)."""
+    if freeze and not training:
+        raise OptionError("--freeze models fine-tuning: add --training")
     from costlab.api import analyze
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
@@ -141,7 +151,8 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
     analysis = analyze(variant.model, alpha=alpha, resolution=resolution,
                        num_classes=num_classes, batch=batch,
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
-                       depth=depth, strict=strict, settings=variant.settings, device=device)
+                       depth=depth, strict=strict, settings=variant.settings, device=device,
+                       training=training, freeze=freeze, optimizer=optimizer)
     _emit(analysis.document(), fmt, output)
 
 
@@ -200,23 +211,82 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
                    "model named.")
 @click.option("--per-stage", is_flag=True,
               help="Line up the stages (depth-1 blocks) of variants of one family.")
+@click.option("--latency", is_flag=True,
+              help="Also time every model here (metric latency_ms: CPU, fp32, one thread; "
+                   "costlab latency for more).")
+@click.option("--training", is_flag=True,
+              help="Add the training columns: backward_macs and training_macs.")
 @_written_options
 def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None,
             num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
             convention: str, dtype: str, metric_keys: str | None, sort: str | None,
-            per_stage: bool, fmt: str | None, output: str | None) -> None:
+            per_stage: bool, latency: bool, training: bool, fmt: str | None,
+            output: str | None) -> None:
     """MACs, FLOPs, params and memory of several models side by side, with ratios against the
     first. A variant is written inline: mobilenetv2:alpha=0.5,resolution=160."""
     from costlab.analyses.compare import compare as compare_models
     from costlab.analyses.compare_document import comparison_document, stages_document
     from costlab.trace.inputs import parse_input
     keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
+    if latency or training:
+        from costlab.analyses.metrics import TRAINING_METRICS, default_metrics
+        extra = [*(["latency_ms"] if latency else []), *(TRAINING_METRICS if training else ())]
+        keys = list(dict.fromkeys([*(keys or [m.key for m in default_metrics()]), *extra]))
     result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
                             params=convention, dtype=dtype, batch=batch,
                             inputs=[parse_input(s) for s in inputs] or None, sort=sort,
                             metrics=keys)
     document = stages_document(result) if per_stage else comparison_document(result)
     _emit(document, fmt, output)
+
+
+def _progress() -> Any:
+    """A one-line progress indicator on stderr, or nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(message: str) -> None:
+        click.echo(f"\r\x1b[K{message}...", err=True, nl=False)
+    return show
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL[:KEY=VALUE,...]...")
+@_model_options
+@click.option("--device", type=click.Choice([d.value for d in Device]), default="cpu",
+              show_default=True)
+@click.option("--dtype", type=_DTYPES, default="fp32", show_default=True,
+              help="Element type the model runs at (fp32, fp16 or bf16).")
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="torch intra-op threads, pinned while timing.")
+@click.option("--min-time", "min_time", type=float, default=1.0, show_default=True,
+              metavar="S", help="Seconds of timed runs per model (and per roofline figure).")
+@click.option("--per-layer", is_flag=True, help="Also time every leaf layer.")
+@click.option("--recalibrate", is_flag=True,
+              help="Measure the roofline again instead of reading it from the cache.")
+@_written_options
+def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None,
+            num_classes: int | None, batch: int, inputs: tuple[str, ...], sets: tuple[str, ...],
+            device: str, dtype: str, threads: int, min_time: float, per_layer: bool,
+            recalibrate: bool, fmt: str | None, output: str | None) -> None:
+    """Measured latency of every MODEL (random weights) beside its MACs and a measured
+    roofline; with --per-layer, every leaf layer, and how well MACs rank the times."""
+    from costlab.analyses.latency import measure_latency
+    from costlab.analyses.latency_document import latency_document
+    from costlab.papers.latency import claim_dict, seed001_proportionality
+    from costlab.trace.inputs import parse_input
+    progress = _progress()
+    try:
+        report = measure_latency(
+            _variants(models, alpha, resolution, num_classes, sets), device=device,
+            dtype=dtype, batch=batch, threads=threads, min_time_s=min_time,
+            per_layer=per_layer, inputs=[parse_input(s) for s in inputs] or None,
+            recalibrate=recalibrate, progress=progress)
+    finally:
+        if progress is not None:
+            click.echo("\r\x1b[K", err=True, nl=False)
+    claim = seed001_proportionality(report)
+    _emit(latency_document(report, [claim_dict(claim)] if claim else []), fmt, output)
 
 
 @cli.command()
@@ -322,7 +392,7 @@ def list_specs(pattern: str) -> None:
 def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_only: bool,
                   figures: bool) -> int:
     """Rebuild the papers' tables (published beside computed) as markdown in reports/."""
-    from costlab.papers.reproduce import check_reports, reproduce, select_tables
+    from costlab.papers.reproduce import check_reports, select_tables, write_reports
     from costlab.papers.tables import TABLES
     if list_only:
         for slug in select_tables(()):
@@ -333,17 +403,11 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
         drifts = check_reports(out, tables)
         for drift in drifts:
             click.echo(f"{drift.path}: differs from what the code computes "
-                       f"(regenerate: costlab reproduce {drift.slug})")
+                       f"(regenerate: costlab reproduce {drift.slug})".replace(" )", ")"))
             click.echo("\n".join(drift.diff[:40]))
         return 1 if drifts else 0
-    out.mkdir(parents=True, exist_ok=True)
-    for slug, text in reproduce(tables).items():
-        (out / f"{slug}.md").write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out / (slug + '.md')}")
-    if not tables or figures:
-        from costlab.papers.figures import draw_figures
-        for path in draw_figures(out):
-            click.echo(f"wrote {path}")
+    for path in write_reports(out, tables, figures):
+        click.echo(f"wrote {path}")
     return 0
 
 

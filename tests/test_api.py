@@ -47,3 +47,15 @@ def test_bad_options_raise_costlab_errors():
         costlab.analyze("mobilenetv2", params="tf")
     with pytest.raises(costlab.CostlabError, match="batch must be at least 1"):
         costlab.analyze("mobilenetv2", batch=0)
+
+
+def test_analyze_training_step():
+    result = costlab.analyze("mobilenetv2", alpha=0.5, resolution=96, training=True,
+                             optimizer="momentum")
+    totals, forward = result.totals, result.totals["macs"]
+    conv1 = 48 * 48 * 16 * 3 * 9        # 96 -> 48, 3 -> 16 channels at alpha 0.5
+    assert totals["forward_macs"] == forward
+    assert totals["backward_macs"] == 2 * forward - conv1
+    assert totals["training_macs"] == 3 * forward - conv1
+    assert totals["optimizer_elementwise"] == 4 * totals["params"]   # momentum, all trainable
+    assert result.training is not None and result.training.rule_of_thumb is None

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from costlab.analyses.memory import MemoryAnalysis, analyze_memory
-from costlab.analyses.metrics import CATALOG
+from costlab.analyses.metrics import counted_metrics
 from costlab.analyses.published import Comparison, compare_reported
 from costlab.analyses.report_document import LAYER_COLUMNS, config_line, layer_rows, report_document
+from costlab.analyses.training import Optimizer, TrainingAnalysis, analyze_training
 from costlab.choices import TraceDevice, View, parse_choice
 from costlab.count.engine import ModelCost, aggregate, count_costs
 from costlab.count.params import ParamConvention
@@ -28,9 +29,12 @@ if TYPE_CHECKING:
 
 __all__ = ["conventions_of", "Analysis", "analyze", "analyze_target", "given_settings"]
 
-def conventions_of(param_convention: str) -> dict[str, str]:
-    """What each figure counts: the catalog's meanings and the parameter convention used."""
-    return {**{m.key: m.means for m in CATALOG.values()}, "params": param_convention}
+def conventions_of(param_convention: str, done: Collection[str] = ()) -> dict[str, str]:
+    """What each figure counts: the meanings of the counted metrics (of those needing no extra
+    work, or work `done`, such as "training"; measured ones, latency, count nothing) and the
+    parameter convention used."""
+    return {**{m.key: m.means for m in counted_metrics() if m.needs is None or m.needs in done},
+            "params": param_convention}
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Analysis:
     published: tuple[Comparison, ...]
     spec: ArchSpec | None
     memory: MemoryAnalysis | None = None   # fp32, every tensor: the report's summary
+    training: TrainingAnalysis | None = None   # with training=True: one training step
 
     @property
     def input_shapes(self) -> tuple[tuple[int, ...], ...]:
@@ -65,12 +70,14 @@ class Analysis:
     @property
     def totals(self) -> dict[str, int]:
         t = self.cost.totals
+        step = self.training.totals if self.training is not None else {}
         return {"macs": t.macs, "flops": t.flops, "params": t.params,
-                "elementwise": t.elementwise}
+                "elementwise": t.elementwise, **step}
 
     @property
     def conventions(self) -> dict[str, str]:
-        return conventions_of(str(self.cost.param_convention))
+        return conventions_of(str(self.cost.param_convention),
+                              ("training",) if self.training is not None else ())
 
     @property
     def unsupported(self) -> dict[str, int]:
@@ -112,9 +119,13 @@ class Analysis:
 def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
                    depth: int | None = None, strict: bool = False,
                    view: View | str = View.BLOCKS,
-                   device: TraceDevice | str = TraceDevice.AUTO) -> Analysis:
+                   device: TraceDevice | str = TraceDevice.AUTO, training: bool = False,
+                   freeze: Collection[str] = (),
+                   optimizer: Optimizer | str = Optimizer.ADAM) -> Analysis:
     """Traces and counts an already resolved model; published memory figures are judged in
-    `view` first. `device` is where the trace runs (see trace_module)."""
+    `view` first. `device` is where the trace runs (see trace_module). With `training`, one
+    training step is traced and counted too (`freeze`: globs of parameters left without
+    gradients)."""
     if depth is not None and depth < 0:
         raise OptionError(f"depth must be at least 0, got {depth}")
     try:
@@ -132,8 +143,10 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
                                        prefer=f"{parse_choice(View, view)} view")) \
         if target.spec is not None else ()
     summary = analyze_memory(trace, full, dtype="fp32", view="all")
+    step = analyze_training(target.module, target.inputs, freeze=freeze, optimizer=optimizer,
+                            strict=strict, depth=depth) if training else None
     return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,
-                    depth, published, target.spec, summary)
+                    depth, published, target.spec, summary, step)
 
 
 def given_settings(alpha: float | None, resolution: int | None, num_classes: int | None,
@@ -149,7 +162,8 @@ def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
             inputs: Inputs | None = None,
             params: ParamConvention | str = ParamConvention.TORCH, depth: int | None = None,
             strict: bool = False, settings: Mapping[str, Any] | None = None,
-            device: TraceDevice | str = TraceDevice.AUTO) -> Analysis:
+            device: TraceDevice | str = TraceDevice.AUTO, training: bool = False,
+            freeze: Sequence[str] = (), optimizer: Optimizer | str = Optimizer.ADAM) -> Analysis:
     """Builds (or imports), traces and counts a model.
 
     `model` is a spec name, a spec file, a zoo name (`torchvision:resnet50`, `timm:NAME`,
@@ -158,9 +172,13 @@ def analyze(model: str | nn.Module | ArchSpec, *, alpha: float | None = None,
     `inputs` are shapes (float32), InputSpecs or example tensors (their shape and dtype), a
     dict of keyword inputs ({"input_ids": InputSpec((1, 128), torch.int64), ...}), or a
     callable returning (args, kwargs). `device` is where the trace runs: "auto" (meta, and real
-    CPU tensors when the model needs values), "meta" or "cpu".
+    CPU tensors when the model needs values), "meta" or "cpu". With `training`,
+    `result.training` holds one training step's cost (forward, backward and optimizer;
+    `freeze` globs parameter names to leave without gradients) and `totals` gain
+    forward_macs, backward_macs and training_macs.
     """
     target = resolve_model(model, settings=given_settings(alpha, resolution, num_classes,
                                                           settings),
                            batch=batch, inputs=inputs)
-    return analyze_target(target, params=params, depth=depth, strict=strict, device=device)
+    return analyze_target(target, params=params, depth=depth, strict=strict, device=device,
+                          training=training, freeze=freeze, optimizer=optimizer)

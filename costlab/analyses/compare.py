@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import costlab.analyses.latency  # noqa: F401 - registers the "latency" work of latency_ms
 from costlab.analyses.measurement import Measurement, Stage, measure, select_metrics
 from costlab.analyses.metrics import Metric
 from costlab.choices import DType, ParamConvention, parse_choice

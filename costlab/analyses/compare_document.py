@@ -8,6 +8,7 @@ from typing import Any
 
 from costlab.analyses.compare import CostComparison, line_up_stages
 from costlab.analyses.measurement import Measurement
+from costlab.analyses.metrics import MetricKind
 from costlab.render.section import Column, Document, Section, Unit
 
 __all__ = ["row_labels", "comparison_document", "stages_document"]
@@ -35,6 +36,8 @@ def _heading(comparison: CostComparison, labels: Sequence[str], shared: str) -> 
               f"'{comparison.params}' convention",
               f"memory at {comparison.dtype} (decimal units): peak mem = most activations live at "
               "once; max tensor = largest one"]
+    lines += [f"{m.label}: measured on this machine, not counted ({m.means.split(': ', 1)[-1]})"
+              for m in comparison.metrics if m.kind is MetricKind.MEASURED]
     for row in comparison.rows:
         if row.unsupported:
             listed = ", ".join(f"{op} x{n}" for op, n in row.unsupported.items())

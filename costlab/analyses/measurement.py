@@ -12,6 +12,7 @@ from torch import nn
 from costlab.analyses.analysis import Analysis, analyze_target
 from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.metrics import CATALOG, Metric, default_metrics, get_metric
+from costlab.analyses.training import TrainingAnalysis, analyze_training
 from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.errors import OptionError
 from costlab.models.resolve import Target, resolve_model
@@ -25,6 +26,13 @@ __all__ = ["EXTRAS", "Sources", "Stage", "Measurement", "select_metrics", "measu
 
 # need -> the work a metric that `needs` it asks for, done once per model and only when asked.
 EXTRAS: dict[str, Callable[[Sources], Any]] = {}
+
+
+def _training(sources: Sources) -> TrainingAnalysis:
+    """The analysis's training step, or one traced now (every parameter trainable, adam)."""
+    done = sources.analysis.training
+    return done if done is not None else analyze_training(sources.target.module,
+                                                          sources.target.inputs)
 
 
 @dataclass
@@ -43,6 +51,9 @@ class Sources:
                 raise OptionError(f"no computation registered for {need!r}")
             self._extras[need] = EXTRAS[need](self)
         return self._extras[need]
+
+
+EXTRAS["training"] = _training
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from costlab.render.section import Unit
 
 __all__ = ["MetricKind", "MetricSources", "Metric", "CATALOG", "register_metric",
            "unregister_metric", "get_metric", "default_metrics", "counted_metrics",
-           "budget_keys", "sort_keys"]
+           "budget_keys", "sort_keys", "TRAINING_METRICS"]
 
 
 class MetricKind(StrEnum):
@@ -139,3 +139,32 @@ register_metric(Metric(
     lambda s: 0 if _largest(s) is None else _largest(s).bytes,
     where=lambda s: "" if _largest(s) is None else _largest(s).tensor,
     brief="the largest single activation"))
+register_metric(Metric(
+    "latency_ms", "median ms", Unit.MS, MetricKind.MEASURED,
+    "median wall-clock time of one forward pass of the real model (random weights) on this "
+    "machine: CPU, fp32, one thread, at least 1 s of runs (costlab latency for more); measured, "
+    "so never locked or budgeted",
+    lambda s: s.extra("latency").median_ms, default=False, needs="latency",
+    brief="measured here, one forward pass"))
+
+
+def _training_total(key: str) -> Callable[[MetricSources], int | float]:
+    """A training step's total (analyses.training.TrainingAnalysis.totals), traced when asked."""
+    return lambda s: int(s.extra("training").totals[key])
+
+
+register_metric(Metric(
+    "backward_macs", "backward MACs", Unit.SI, MetricKind.COUNTED,
+    "MACs of the backward autograd runs on meta: an input gradient for every op input that "
+    "requires one, a weight gradient for every trainable parameter (conv and linear: each "
+    "the forward's MACs, groups handled)",
+    _training_total("backward_macs"), default=False, needs="training",
+    brief="input + weight gradients, as autograd runs them"))
+register_metric(Metric(
+    "training_macs", "training MACs", Unit.SI, MetricKind.COUNTED,
+    "forward + backward MACs of one training step (the optimizer's element-wise work apart)",
+    _training_total("training_macs"), default=False, needs="training",
+    brief="forward + backward"))
+
+# What `compare --training` adds to the columns.
+TRAINING_METRICS = ("backward_macs", "training_macs")

@@ -10,6 +10,12 @@ from typing import Any, Protocol
 from costlab.analyses.memory import MemoryAnalysis
 from costlab.analyses.metrics import CATALOG, Metric, MetricKind
 from costlab.analyses.published import Comparison, published_section
+from costlab.analyses.training import TrainingAnalysis
+from costlab.analyses.training_document import (
+    TRAINING_LAYER_COLUMNS,
+    training_sections,
+    with_training_columns,
+)
 from costlab.count.engine import LayerCost, ModelCost
 from costlab.render.section import Column, Document, Section, Unit
 from costlab.spec.schema import Scalar
@@ -36,6 +42,8 @@ class Analyzed(Protocol):
     def published(self) -> tuple[Comparison, ...]: ...
     @property
     def conventions(self) -> dict[str, str]: ...
+    @property
+    def training(self) -> TrainingAnalysis | None: ...
 
 
 @dataclass
@@ -46,6 +54,8 @@ class SummarySources:
     memory: MemoryAnalysis | None
 
     def extra(self, need: str) -> Any:
+        if need == "training" and self.analysis.training is not None:
+            return self.analysis.training   # report --training did that work already
         raise KeyError(need)   # the report summary shows only metrics that need no extra work
 
 
@@ -63,7 +73,9 @@ def analysis_meta(analysis: Analyzed) -> dict[str, Any]:
 
 
 def _summary_metrics(analysis: Analyzed) -> list[Metric]:
-    return [m for m in CATALOG.values() if m.kind is MetricKind.COUNTED and m.needs is None
+    done = {"training"} if analysis.training is not None else set()
+    return [m for m in CATALOG.values() if m.kind is MetricKind.COUNTED
+            and (m.needs is None or m.needs in done)
             and (analysis.memory is not None or m.unit is not Unit.BYTES)]
 
 
@@ -155,10 +167,15 @@ def report_document(analysis: Analyzed) -> Document:
     if device != "meta":
         heading += (f"traced on real {device} tensors, random weights: "
                     f"{getattr(analysis, 'trace_device_reason', '')}",)
-    sections = [_totals(analysis), _by_class(analysis.cost),
-                Section("layers", "", LAYER_COLUMNS,
-                        tuple(layer_rows(analysis.cost.layers, analysis.cost.totals.macs)),
-                        chart=("layer", "macs"))]
+    rows = layer_rows(analysis.cost.layers, analysis.cost.totals.macs)
+    columns: tuple[Column, ...] = LAYER_COLUMNS
+    sections = [_totals(analysis)]
+    if analysis.training is not None:
+        rows, only_training = with_training_columns(rows, analysis.training)
+        sections += training_sections(analysis.training, only_training)
+        columns = (*LAYER_COLUMNS, *TRAINING_LAYER_COLUMNS)
+    sections += [_by_class(analysis.cost), Section("layers", "", columns, tuple(rows),
+                                                 chart=("layer", "macs"))]
     if analysis.published:
         sections.append(published_section(
             analysis.published, "published figures for this configuration (diff = published "

@@ -1,9 +1,12 @@
-"""Training memory: parameters, gradients, optimizer state and the activations autograd
-actually saves for backward (recorded on meta tensors, not guessed)."""
+"""Training cost: the MACs of a training step (forward, and the backward autograd really runs,
+recorded on meta), the optimizer step, the 6·N·T rule of thumb beside decoders; and training
+memory: parameters, gradients, optimizer state and the activations autograd saves."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fnmatch
+import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -11,13 +14,17 @@ from torch import nn
 
 from costlab.choices import DType, Optimizer, parse_choice
 from costlab.count.engine import ModelCost
-from costlab.errors import TraceError, describe
+from costlab.count.training import TrainingCost, aggregate_training, count_training
+from costlab.errors import OptionError, TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input, call_args
 from costlab.trace.meta import FastMeta
+from costlab.trace.recorder import Trace, trace_module
 from costlab.units import Shape
 
 __all__ = ["Optimizer", "TrainingMemory", "saved_activation_elements", "training_memory",
-           "weights_and_feature_map_bytes"]
+           "weights_and_feature_map_bytes", "TRAINING_CONVENTIONS", "OPTIMIZER_OPS",
+           "OptimizerStep", "RuleOfThumb", "TrainingAnalysis", "analyze_training",
+           "frozen_names"]
 
 
 _STATE_COPIES = {Optimizer.SGD: 0, Optimizer.MOMENTUM: 1, Optimizer.ADAM: 2}
@@ -109,3 +116,165 @@ def training_memory(model: nn.Module, inputs: Sequence[InputSpec | Shape], cost:
                           total * size, trainable * size,
                           _STATE_COPIES[optimizer] * trainable * size, elements * size, count,
                           largest * size, weights_and_feature_map_bytes(cost))
+
+
+TRAINING_CONVENTIONS = {
+    "training_macs": "forward + backward MACs of one step, counted from the ops autograd runs "
+                     "(recorded on meta), not guessed as 2 x forward",
+    "weight_gradients": "computed for every parameter that requires a gradient (--freeze "
+                        "turns them off)",
+    "input_gradients": "computed for every op input that requires a gradient: the first layer "
+                       "(the model's input needs none) and layers behind frozen parameters "
+                       "cost less",
+    "convolution": "input gradient = forward MACs (the transposed convolution), weight "
+                   "gradient = forward MACs, groups handled in both",
+    "linear_and_matmul": "the same two products, as the mm/bmm ops autograd runs",
+    "attention": "fused attention's backward by formula: recompute Q K^T, then dP, dV, dQ, "
+                 "dK (batch x (3 L S E + 2 L S Ev)); on meta it runs as bmm ops, counted "
+                 "as such",
+    "backward_elementwise": "norm, activation, bias, pooling and embedding gradients and the "
+                            "gradient sums at forks: element-wise ops, not MACs",
+    "optimizer": "element-wise ops per trainable parameter element, apart from MACs: sgd 2 "
+                 "(p -= lr g), momentum 4 (b = m b + g, p -= lr b), adam 13 (torch.optim.Adam "
+                 "with scalar bias corrections: m 3, v 4, denominator 3, update 3)",
+}
+
+# Element-wise ops per trainable parameter element, as torch.optim runs them (no weight decay):
+OPTIMIZER_OPS = {Optimizer.SGD: 2, Optimizer.MOMENTUM: 4, Optimizer.ADAM: 13}
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizerStep:
+    """The optimizer's element-wise work per step: OPTIMIZER_OPS x trainable parameters."""
+
+    optimizer: Optimizer
+    trainable_params: int
+
+    @property
+    def elementwise(self) -> int:
+        return OPTIMIZER_OPS[self.optimizer] * self.trainable_params
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOfThumb:
+    """6·N·T FLOPs (Kaplan et al. 2020; Chinchilla's 6·N·D), i.e. 3·N·T MACs, beside the
+    counted training MACs, and the terms the difference is made of.
+
+    The rule gives every parameter 3 MACs per token (forward, input gradient, weight
+    gradient). Attention's products of two activations have no parameter; a tied LM head
+    multiplies with the token embedding, whose lookups do no MACs; embedding tables and
+    vectors (biases, norm scales) do none either.
+    """
+
+    params: int
+    tokens: int
+    training_macs: int
+    attention_macs: int
+    lm_head_macs: int       # a head tied to an embedding table: all its training MACs
+    embedding_params: int
+    vector_params: int      # non-embedding parameters of at most one dimension
+
+    @property
+    def rule_macs(self) -> int:
+        return 3 * self.params * self.tokens
+
+    @property
+    def rule_flops(self) -> int:
+        return 6 * self.params * self.tokens
+
+    @property
+    def gap_macs(self) -> int:
+        return self.training_macs - self.rule_macs
+
+    @property
+    def terms(self) -> tuple[tuple[str, str, int], ...]:
+        """The gap as a sum of (key, what, MACs): attention, tied LM head, embeddings,
+        vectors, and the rest (frozen parameters, first-layer input gradients, weights used
+        more than once per token such as convolutions)."""
+        named = (("attention_macs", "attention products (Q K^T, P V and their gradients)",
+                  self.attention_macs),
+                 ("lm_head_macs", "LM head tied to the token embedding", self.lm_head_macs),
+                 ("embedding_macs", "embedding tables (looked up: no MACs)",
+                  -3 * self.tokens * self.embedding_params),
+                 ("vector_macs", "biases and norm parameters (no MACs)",
+                  -3 * self.tokens * self.vector_params))
+        rest = self.gap_macs - sum(value for _, _, value in named)
+        return (*named, ("other_macs", "other (frozen weights, gradients not needed, reuse)",
+                         rest))
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingAnalysis:
+    """One training step's cost: per-layer MACs, the optimizer, and 6·N·T for decoders."""
+
+    cost: TrainingCost
+    frozen: tuple[str, ...]       # parameters without a gradient, by qualified name
+    params: int
+    trainable_params: int
+    optimizer: OptimizerStep
+    rule_of_thumb: RuleOfThumb | None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        cost = self.cost
+        return {"forward_macs": cost.forward_macs, "backward_macs": cost.backward_macs,
+                "backward_input_macs": cost.total("backward_input_macs"),
+                "backward_weight_macs": cost.total("backward_weight_macs"),
+                "training_macs": cost.training_macs,
+                "backward_elementwise": cost.total("backward_elementwise"),
+                "optimizer_elementwise": self.optimizer.elementwise,
+                "trainable_params": self.trainable_params}
+
+
+def frozen_names(model: nn.Module, patterns: Collection[str]) -> tuple[str, ...]:
+    """Parameters that get no gradient: those matching a glob in `patterns`, and those the
+    model already freezes. Raises OptionError for a pattern that matches nothing."""
+    names = [name for name, _ in model.named_parameters()]
+    for pattern in patterns:
+        if not fnmatch.filter(names, pattern):
+            example = f"; names look like {names[0]!r}" if names else ""
+            raise OptionError(f"--freeze {pattern!r} matches no parameter{example}")
+    return tuple(name for name, p in model.named_parameters()
+                 if not p.requires_grad or any(fnmatch.fnmatchcase(name, pattern)
+                                               for pattern in patterns))
+
+
+def analyze_training(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
+                     freeze: Collection[str] = (), optimizer: Optimizer | str = Optimizer.ADAM,
+                     strict: bool = False, depth: int | None = None) -> TrainingAnalysis:
+    """Traces one training step on meta (forward in train mode, backward of the outputs) and
+    counts it; `freeze` globs name parameters to leave without gradients; `depth` sums the
+    rows up to that module depth."""
+    step = parse_choice(Optimizer, optimizer)
+    frozen = frozen_names(model, freeze)
+    trace = trace_module(model, inputs, training=True, frozen=frozen)
+    cost = count_training(trace, strict=strict)
+    rule_of_thumb = _rule_of_thumb(trace, cost)
+    if depth is not None:
+        cost = aggregate_training(cost, trace.module_types, depth)
+    sizes = {name: meta.numel for name, meta in trace.params.items()}
+    trainable = sum(size for name, size in sizes.items() if name not in frozen)
+    return TrainingAnalysis(cost, frozen, sum(sizes.values()), trainable,
+                            OptimizerStep(step, trainable), rule_of_thumb)
+
+
+def _rule_of_thumb(trace: Trace, cost: TrainingCost) -> RuleOfThumb | None:
+    """For a model fed token ids through an embedding table (a decoder); else None."""
+    tokens = next((math.prod(t.shape) for t in trace.inputs if not t.dtype.is_floating_point),
+                  0)
+    tables = [path for path, kind in trace.module_types.items() if kind == "Embedding"]
+    if not tokens or not tables:
+        return None
+    embedding = {name for name in trace.params
+                 if any(name.startswith(f"{path}.") for path in tables)}
+    storages = {trace.params[name].storage for name in embedding}
+    heads = {e.module for e in trace.events if e.module not in tables
+             and any(t.kind == "param" and t.storage in storages for t in e.inputs)}
+    return RuleOfThumb(
+        sum(meta.numel for meta in trace.params.values()), tokens, cost.training_macs,
+        cost.total("activation_macs"),
+        sum(layer.training_macs - layer.activation_macs for layer in cost.layers
+            if layer.path in heads),
+        sum(trace.params[name].numel for name in embedding),
+        sum(meta.numel for name, meta in trace.params.items()
+            if name not in embedding and len(meta.shape) <= 1))

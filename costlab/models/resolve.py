@@ -15,7 +15,7 @@ from torch import nn
 
 from costlab.blocks.build import build_model
 from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
-from costlab.models.zoo import build_zoo, empty_build, zoo_hint, zoo_of
+from costlab.models.zoo import build_empty, build_zoo, zoo_hint, zoo_of
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Scalar, resolve_params
 from costlab.trace.inputs import Inputs, InputSpec, as_input, as_inputs
@@ -148,8 +148,11 @@ def _import_target(path: str, settings: Mapping[str, Any], batch: int,
         raise ModelLoadError(f"{path!r} is not callable")
     kwargs = {k: v for k, v in settings.items() if k != "resolution"}
     try:
-        with empty_build() if device == "meta" else torch.device(device):
-            module = obj(**kwargs)
+        if device == "meta":
+            module = build_empty(lambda: obj(**kwargs))
+        else:
+            with torch.device(device):
+                module = obj(**kwargs)
     except CostlabError:
         raise
     except Exception as exc:  # noqa: BLE001 - user code: one line naming the callable

@@ -13,7 +13,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -21,7 +21,8 @@ from torch import nn
 from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
 from costlab.trace.inputs import InputSpec
 
-__all__ = ["ZOOS", "ZooModel", "empty_build", "zoo_of", "build_zoo", "zoo_names", "zoo_hint"]
+__all__ = ["ZOOS", "ZooModel", "empty_build", "build_empty", "zoo_of", "build_zoo", "zoo_names",
+           "zoo_hint"]
 
 # The zoo prefixes, and the package each one needs.
 ZOOS: dict[str, str] = {"torchvision": "torchvision", "timm": "timm", "hf": "transformers"}
@@ -71,6 +72,24 @@ def empty_build() -> Iterator[None]:
     finally:
         nn.Module.register_parameter = register_parameter   # type: ignore[method-assign]
         nn.Module.register_buffer = register_buffer         # type: ignore[method-assign]
+
+
+T = TypeVar("T")
+
+
+def build_empty(make: Callable[[], T]) -> T:
+    """`make()` with nothing proportional to the weights allocated: first with every tensor on
+    meta (a 300,000 x 300,000 Linear is never materialized, not even as untouched CPU memory),
+    and, when the constructor needs values (RegNet computes its widths), again under
+    `empty_build`, where only parameters and buffers go to meta."""
+    try:
+        with torch.device("meta"), empty_build():
+            return make()
+    except (RuntimeError, NotImplementedError, ValueError) as exc:
+        if "meta" not in str(exc).lower():
+            raise
+    with empty_build():
+        return make()
 
 
 def zoo_of(model: str) -> str | None:

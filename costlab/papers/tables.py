@@ -1,7 +1,8 @@
 """The papers' tables: a registry of table functions and the helpers they share.
 
 A table is a function of an `Evaluator` (which analyzes each spec variant once) returning a
-`PaperTable`; most rows come straight from the specs' `reported:` entries.
+`PaperTable`: computed sections, and the claims of the source documents it judges (many come
+straight from the specs' `reported:` entries).
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from costlab.analyses.analysis import Analysis, analyze
-from costlab.analyses.published import PUBLISHED_METRICS, Comparison, compare_entry, variant_config
+from costlab.analyses.analysis import Analysis, analyze, analyze_target
+from costlab.analyses.published import PUBLISHED_METRICS, variant_config
+from costlab.analyses.training import TrainingMemory, training_memory
 from costlab.count.engine import LayerCost
+from costlab.models.resolve import resolve_model
+from costlab.papers.claims import CLAIM_HEADERS, Claim, Verdict, judge
 from costlab.registry import registrar
 from costlab.render.text import text_table
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.units import Shape
 
-__all__ = ["Section", "PaperTable", "Evaluator", "TABLES", "paper_table", "entry_rows",
-           "conv_shapes", "render_report"]
+__all__ = ["Section", "PaperTable", "Evaluator", "TABLES", "paper_table", "entry_claim",
+           "entry_claims", "conv_shapes", "markdown_table", "render_report"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class PaperTable:
     sections: tuple[Section, ...]
     notes: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()
 
 
 class Evaluator:
@@ -49,6 +54,7 @@ class Evaluator:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str, tuple[tuple[str, Scalar], ...]], Analysis] = {}
         self._specs: dict[str, ArchSpec] = {}
+        self._training: dict[tuple[str, int, str], TrainingMemory] = {}
 
     def spec(self, name: str) -> ArchSpec:
         if name not in self._specs:
@@ -66,13 +72,24 @@ class Evaluator:
             self._cache[key] = analyze(spec, settings=full, params=convention)
         return self._cache[key]
 
-    def judge(self, name: str, entry: Reported) -> Comparison | None:
-        """The verdict on one published entry, or None for a metric costlab does not compute."""
+    def training(self, name: str, batch: int, optimizer: str = "sgd") -> TrainingMemory:
+        """One fp32 training step of the spec at its defaults (`costlab memory --training`)."""
+        key = (name, batch, optimizer)
+        if key not in self._training:
+            target = resolve_model(name, batch=batch)
+            cost = analyze_target(target).full_cost
+            self._training[key] = training_memory(target.module, target.inputs, cost,
+                                                  optimizer=optimizer)
+        return self._training[key]
+
+    def candidates(self, name: str, entry: Reported) -> dict[str, int]:
+        """What the architecture gives for a published entry, under every convention its
+        metric knows (the default first); empty for a metric costlab does not compute."""
         if entry.metric not in PUBLISHED_METRICS:
-            return None
+            return {}
         result = self.analysis(name, variant_config(self.spec(name), entry))
         metric = PUBLISHED_METRICS[entry.metric]
-        return compare_entry(entry, metric(result.trace, result.full_cost, entry))
+        return metric(result.trace, result.full_cost, entry)
 
 
 TableFn = Callable[[Evaluator], PaperTable]
@@ -83,34 +100,37 @@ paper_table = registrar(TABLES, "table")
 """`@paper_table("slug")` registers a table under its report's name, `reports/<slug>.md`."""
 
 
-ENTRY_HEADERS = ("model", "variant", "metric", "published", "computed", "difference",
-                 "verdict", "note")
-
-
 def _variant(entry: Reported) -> str:
-    return ", ".join(f"{k}={v}" for k, v in entry.variant.items()) or "default"
+    return ", ".join(f"{k}={v}" for k, v in entry.variant.items())
 
 
-def entry_rows(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str | None]]
-               ) -> list[tuple[str, ...]]:
-    """Rows for every reported entry of (spec, source, table or None for any table)."""
-    rows: list[tuple[str, ...]] = []
-    for name, source, table in selectors:
-        spec = evaluator.spec(name)
-        for entry in spec.reported:
-            if entry.source != source or (table is not None and entry.table != table):
-                continue
-            judged = evaluator.judge(name, entry)
-            if judged is None:
-                rows.append((spec.title, _variant(entry), entry.metric, entry.published, "",
-                             "", "as published (not computed)", entry.note))
-                continue
-            metric = f"{entry.metric}@{entry.at}" if entry.at else entry.metric
-            rows.append((spec.title, _variant(entry), f"{metric} [{judged.convention}]",
-                         entry.published,
-                         f"{judged.computed:,}", f"{judged.diff_pct:+.2f}%", judged.verdict,
-                         entry.note))
-    return rows
+def entry_claim(evaluator: Evaluator, name: str, entry: Reported,
+                readings: Sequence[tuple[str, float]] = ()) -> Claim:
+    """One `reported:` entry judged: the default convention first, then every other one the
+    metric knows, then the paper-specific `readings` (label, value)."""
+    spec = evaluator.spec(name)
+    where = f" at {entry.at}" if entry.at else ""
+    variant = f" ({_variant(entry)})" if entry.variant else ""
+    what = f"{entry.metric}{where} of {spec.title}{variant}" + \
+        (f": {entry.note}" if entry.note else "")
+    location = entry.table or "text"
+    candidates = evaluator.candidates(name, entry)
+    if not candidates:
+        return Claim(entry.source, location, what, entry.published, "", "",
+                     Verdict.PUBLISHED_ONLY)
+    (label, value), *others = candidates.items()
+    verdict, reading = judge(entry.published, value, [*others, *readings])
+    return Claim(entry.source, location, what, entry.published, f"{value:,} ({label})",
+                 reading, verdict)
+
+
+def entry_claims(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str | None]]
+                 ) -> list[Claim]:
+    """Every reported entry of (spec, source, table or None for any table), judged."""
+    return [entry_claim(evaluator, name, entry)
+            for name, source, table in selectors
+            for entry in evaluator.spec(name).reported
+            if entry.source == source and (table is None or entry.table == table)]
 
 
 def conv_shapes(row: LayerCost) -> tuple[Shape, Shape, Shape]:
@@ -131,9 +151,14 @@ def _is_number(text: str) -> bool:
     return bool(_NUMBER.match(text))
 
 
-def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+# Columns of labels that look like numbers ("000" is a document, not zero).
+_LABEL_COLUMNS = {"document"}
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A pipe table; columns whose every cell is a number are right-aligned."""
-    align = ["right" if rows and all(_is_number(r[i]) or not r[i] for r in rows)
+    align = ["right" if headers[i] not in _LABEL_COLUMNS and rows
+             and all(_is_number(r[i]) or not r[i] for r in rows)
              and any(r[i] for r in rows) else "left" for i in range(len(headers))]
     return text_table(headers, rows, "pipe", align, tight=False)
 
@@ -150,7 +175,12 @@ def render_report(slug: str, table: PaperTable) -> str:
     for section in table.sections:
         if section.heading:
             parts += [f"## {section.heading}", ""]
-        parts += [_markdown_table(section.headers, section.rows), ""]
+        parts += [markdown_table(section.headers, section.rows), ""]
+    if table.claims:
+        parts += ["## Claims judged", "",
+                  "Verdicts (exact, rounded, explained, differs, published only) are defined "
+                  "in [README.md](README.md).", "",
+                  markdown_table(CLAIM_HEADERS, [c.row() for c in table.claims]), ""]
     if table.notes:
         parts += ["Notes:", ""] + [f"- {n}" for n in table.notes] + [""]
     return "\n".join(parts)

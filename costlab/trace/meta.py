@@ -105,6 +105,14 @@ def _batch_norm_outputs(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
             torch.empty(channels, device="meta", dtype=x.dtype))
 
 
+def _batch_norm_backward_outputs(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    x, mask = args[1], args[9]
+    channels = (x.shape[1],)
+    grads = (empty_meta(x), torch.empty(channels, device="meta", dtype=x.dtype),
+             torch.empty(channels, device="meta", dtype=x.dtype))
+    return tuple(g if wanted else None for g, wanted in zip(grads, mask, strict=True))
+
+
 def _binary(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
     """add/sub/mul/div of two float32 tensors, or of one and a Python number."""
     x, y = args[0], args[1]
@@ -237,9 +245,14 @@ FAST_META: dict[Any, Fast] = {
     _aten._softmax.default: _softmax,
     _aten._safe_softmax.default: _softmax,
     _aten.cat.default: _cat,
+    # A training trace's backward (costlab report --training): gradients of the input's shape.
+    _aten.threshold_backward.default: _same_as_input,
+    _aten.hardtanh_backward.default: _same_as_input,
+    _aten.native_batch_norm_backward.default: _batch_norm_backward_outputs,
 }
 _CHECKED_BY_CALLER = frozenset(op for op, fast in FAST_META.items()
-                               if fast in (_same_as_input, _input_itself, _batch_norm_outputs))
+                               if fast in (_same_as_input, _input_itself, _batch_norm_outputs,
+                                           _batch_norm_backward_outputs))
 
 
 def run_op(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:

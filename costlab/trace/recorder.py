@@ -7,9 +7,11 @@ hooks are removed in `finally`, training flags are restored, no attribute or buf
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -20,11 +22,12 @@ from torch.utils._pytree import tree_leaves
 
 from costlab.choices import TraceDevice, parse_choice
 from costlab.errors import TraceError, describe
+from costlab.trace.autograd import NodeScopes, Phase, Slot
 from costlab.trace.inputs import InputSpec, as_input
 from costlab.trace.meta import NoDynamoMode, empty_meta, map_op_tensors, op_tensors, run_op
 from costlab.units import Shape, numel
 
-__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Trace", "trace_module"]
+__all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Phase", "Trace", "trace_module"]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TensorMeta:
@@ -60,6 +63,7 @@ class OpEvent:
     args: Mapping[str, Any]
     inputs: tuple[TensorMeta, ...]
     outputs: tuple[TensorMeta, ...]
+    phase: Phase = Phase.FORWARD   # a training trace's backward ops: which gradient they feed
 
     @property
     def name(self) -> str:
@@ -192,7 +196,8 @@ def _bind(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str
 def trace_module(model: nn.Module,
                  inputs: Iterable[torch.Tensor | Shape | InputSpec] | Mapping[str, Any],
                  *, device: TraceDevice | str = TraceDevice.AUTO, vocab_size: int | None = None,
-                 memory_limit_bytes: int | None = None) -> Trace:
+                 memory_limit_bytes: int | None = None, training: bool = False,
+                 frozen: Collection[str] = (), input_grads: bool = False) -> Trace:
     """Runs `model` once in eval mode on meta tensors and returns the recorded ops.
 
     `inputs` are tensors, shapes (float32) or InputSpecs (a named one is a keyword argument), or
@@ -201,15 +206,21 @@ def trace_module(model: nn.Module,
     `tolist`) is run again on real CPU tensors with random weights, by the same recorder, when
     the model's weights fit under `memory_limit_bytes` (default: half the available RAM);
     `meta` or `cpu` forces one. `Trace.device` and `Trace.device_reason` say which ran and why.
+    With `training`, the forward runs in train mode with autograd on, then the backward of
+    every floating-point output (as from a loss on them) is recorded too, each op with the
+    module whose forward made its autograd node (see trace/autograd.py) and its Phase.
+    `frozen` parameters (qualified names) get no gradient; with `input_grads` the floating
+    inputs need one (as a layer inside a larger network does).
     Raises TraceError naming the op and module that failed and what the user can do.
     """
     device = parse_choice(TraceDevice, device)
+    step = (training, frozen, input_grads)
     specs = _input_specs(inputs)
     _materialize_lazy(model, specs)
     if device is TraceDevice.CPU:
-        return _record(model, specs, "cpu", vocab_size, "asked for (--device cpu)")
+        return _record(model, specs, "cpu", vocab_size, "asked for (--device cpu)", *step)
     try:
-        return _record(model, specs, "meta", vocab_size, "")
+        return _record(model, specs, "meta", vocab_size, "", *step)
     except _Failure as failure:
         if device is TraceDevice.META or not failure.needs_values:
             raise failure.error() from failure.cause
@@ -224,7 +235,7 @@ def trace_module(model: nn.Module,
             from meta_failure.cause
     reason = f"the meta trace needs values: {meta_failure.summary()}"
     try:
-        return _record(model, specs, "cpu", vocab_size, reason)
+        return _record(model, specs, "cpu", vocab_size, reason, *step)
     except _Failure as failure:
         raise failure.error(hint=f" (on real CPU tensors, after the meta trace failed: "
                                  f"{meta_failure.summary()})") from failure.cause
@@ -311,14 +322,18 @@ class _Failure(Exception):
 
 
 def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device: str,
-            vocab_size: int | None, reason: str) -> Trace:
-    """One recorded run on `device` ("meta", or "cpu" with random weights)."""
+            vocab_size: int | None, reason: str, training: bool = False,
+            frozen: Collection[str] = (), input_grads: bool = False) -> Trace:
+    """One recorded run on `device` ("meta", or "cpu" with random weights); with `training`,
+    its backward too."""
     registry = _Registry()
     names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
     module_types = {name: type(m).__name__ for name, m in model.named_modules()}
     stack: list[tuple[str, str, int, tuple[TensorMeta, ...]]] = []
     calls: list[ModuleCall] = []
-    recorder = _Recorder(registry, lambda: stack[-1][:2] if stack else ("", ""))
+    nodes = NodeScopes(lambda: stack[-1][:2] if stack else ("", ""),
+                       lambda: len(recorder.events))
+    recorder = _Recorder(registry, lambda: stack[-1][:2] if stack else nodes.current)
 
     def enter(module: nn.Module, args: Any) -> None:
         if id(module) in names:
@@ -335,30 +350,47 @@ def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device:
                                     path.count(".") + 1 if path else 0))
 
     # A forward may set attributes (torchvision's anchor generator moves its cell anchors to
-    # the input's device): each module's attributes are put back as they were afterwards.
+    # the input's device): each module's attributes (its training flag too) are put back as
+    # they were afterwards.
     states = [(m, dict(vars(m))) for m in model.modules()]
     handles = [module_hooks.register_module_forward_pre_hook(enter),
                module_hooks.register_module_forward_hook(leave)]
+    forward_events = -1
     # Inside torch.inference_mode() the dispatcher skips the decompositions the rules key on
-    # (linear stays linear): the trace always runs outside it, under no_grad.
+    # (linear stays linear): the trace always runs outside it, under no_grad unless training.
     try:
         with torch.inference_mode(False), torch.no_grad():
             stand_ins = {name: _stand_in(t, nn.Parameter, device)
                          for name, t in model.named_parameters()}
+            for name in frozen:
+                stand_ins[name].requires_grad_(False)
             stand_ins |= {name: _stand_in(t, None, device) for name, t in model.named_buffers()}
             params = {name: registry.meta(t, "param") for name, t in stand_ins.items()
                       if isinstance(t, nn.Parameter)}
             buffers = {name: registry.meta(t, "buffer") for name, t in stand_ins.items()
                        if not isinstance(t, nn.Parameter)}
             args, kwargs = _call_tensors(specs, device, vocab_size)
+            for arg in (*args, *kwargs.values()):
+                arg.requires_grad_(input_grads and training and arg.dtype.is_floating_point)
             input_metas = tuple(registry.meta(t, "input") for t in (*args, *kwargs.values()))
-            model.eval()
-            with torch.device(device), recorder:   # tensors a forward makes go there too
+            model.train(training)
+            with torch.enable_grad() if training else contextlib.nullcontext(), \
+                    torch.device(device), recorder, \
+                    nodes.hook() if training else contextlib.nullcontext():
+                # tensors a forward makes go to `device` too
                 output = torch.func.functional_call(model, stand_ins, tuple(args), kwargs,
                                                     strict=False, tie_weights=True)
+            forward_events = len(recorder.events)
+            if training:
+                with torch.enable_grad():
+                    _backward(_plain(output), recorder)
             outputs = tuple(registry.known(t) or registry.meta(t)
                             for t in tree_leaves(_plain(output)) if isinstance(t, torch.Tensor))
     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes a TraceError
+        if forward_events >= 0 and training:   # the forward ran: its backward failed
+            path, kind = nodes.current
+            raise TraceError(f"backward failed in the gradient of module {path or '<root>'!r} "
+                             f"({kind or type(model).__name__}): {describe(exc)}") from exc
         path, kind = stack[-1][:2] if stack else ("", type(model).__name__)
         raise _Failure(exc, recorder.current, path, kind, device) from exc
     finally:
@@ -370,9 +402,12 @@ def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device:
     calls.sort(key=lambda c: (c.first_event, c.depth))
     batch_norms = frozenset(name for name, m in model.named_modules()
                             if isinstance(m, nn.modules.batchnorm._BatchNorm))
-    frozen = frozenset(name for name, p in model.named_parameters() if not p.requires_grad)
-    return Trace(tuple(recorder.events), tuple(calls), input_metas, outputs, params, buffers,
-                 module_types, batch_norms, frozen, device, reason)
+    without_grad = frozenset(name for name, p in model.named_parameters()
+                             if not p.requires_grad)
+    events = _label_backward(recorder.events, forward_events, nodes, registry) if training \
+        else tuple(recorder.events)
+    return Trace(events, tuple(calls), input_metas, outputs, params, buffers,
+                 module_types, batch_norms, without_grad, device, reason)
 
 
 def _plain(output: Any) -> Any:
@@ -395,6 +430,47 @@ def _stand_in(tensor: torch.Tensor, wrap: type | None, device: str) -> torch.Ten
     else:
         real = tensor.detach().clone()
     return nn.Parameter(real, requires_grad=tensor.requires_grad) if wrap else real
+
+
+def _backward(output: Any, recorder: _Recorder) -> None:
+    """Backward from every floating-point output that needs a gradient, seeded with a
+    gradient of its shape (made outside the recorder: it is the loss's, not the model's)."""
+    roots = [t for t in tree_leaves(output) if isinstance(t, torch.Tensor) and t.requires_grad]
+    seeds = [empty_meta(t) for t in roots]
+    if roots:
+        with recorder:
+            torch.autograd.backward(roots, seeds)
+
+
+def _label_backward(events: Sequence[OpEvent], start: int, nodes: NodeScopes,
+                    registry: _Registry) -> tuple[OpEvent, ...]:
+    """Backward ops whose results flow, within their node, only into gradients bound for
+    parameters are BACKWARD_WEIGHT; the other backward ops are BACKWARD_INPUT."""
+    labels = [Phase.FORWARD] * start + [Phase.BACKWARD_INPUT] * (len(events) - start)
+    ends = [record.first_event for record in nodes.ran[1:]] + [len(events)]
+    for record, end in zip(nodes.ran, ends, strict=True):
+        producers: dict[int, list[int]] = {}
+        for index in range(record.first_event, end):
+            for out in events[index].outputs:
+                producers.setdefault(out.tid, []).append(index)
+        reached: dict[int, set[Slot]] = {}
+        if record.param_only:   # a parameter's AccumulateGrad (or a view of a weight)
+            reached = {index: {Slot.WEIGHT} for index in range(record.first_event, end)}
+        for slot, grad in zip(record.slots, record.grads, strict=False):
+            meta = registry.known(grad) if grad is not None else None
+            todo = [(meta.tid, end)] if meta is not None else []
+            while todo:
+                tid, before = todo.pop()
+                made = max((i for i in producers.get(tid, ()) if i < before), default=-1)
+                if made < 0 or slot in reached.setdefault(made, set()):
+                    continue
+                reached[made].add(slot)
+                todo.extend((t.tid, made) for t in events[made].inputs)
+        for index, slots in reached.items():
+            if slots == {Slot.WEIGHT}:
+                labels[index] = Phase.BACKWARD_WEIGHT
+    return tuple(e if e.phase is label else replace(e, phase=label)
+                 for e, label in zip(events, labels, strict=True))
 
 
 def _meta_like(tensor: torch.Tensor, wrap: type | None) -> torch.Tensor:

@@ -194,3 +194,16 @@ def test_yaml_of_the_pre_commit_hook_runs_costlab_check():
     import yaml
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hooks[0]["id"] == "costlab-check" and hooks[0]["entry"].startswith("costlab check")
+
+
+def test_a_training_budget(project, run_cli):
+    training = costlab.analyze("toy", training=True).totals["training_macs"]
+    (project / "pyproject.toml").write_text(
+        f"[tool.costlab.budgets.toy]\nmax_training_macs = {training - 1}\n")
+    result = run_cli("check")
+    assert result.exit_code == 1
+    assert f"- **toy**: training_macs {training:,} is over its budget of {training - 1:,} " \
+           "by 1 (" in _prose(result.stdout)
+    (project / "pyproject.toml").write_text(
+        f"[tool.costlab.budgets.toy]\nmax_training_macs = {training}\n")
+    assert run_cli("check").exit_code == 0

@@ -1,16 +1,15 @@
-"""Seed 001's appendix tables: the readings that explain each printed number."""
+"""Seed 001's appendix tables and section 5.1: the readings that explain each printed number."""
 
 from __future__ import annotations
 
 import pytest
 
-from costlab.papers.seed001 import LAYERS, REDUCED, _why_macs
-from costlab.papers.tables import Evaluator
+from costlab.papers.seed001 import LAYERS, REDUCED, section51_terms, why_macs
 
 
 @pytest.fixture(scope="module")
-def rows():
-    return {r.path: r for r in Evaluator().analysis(REDUCED).full_cost.layers}
+def rows(evaluator):
+    return {r.path: r for r in evaluator.analysis(REDUCED).full_cost.layers}
 
 
 def test_every_appendix_layer_exists(rows):
@@ -21,11 +20,23 @@ def test_dense_depthwise_reading(rows):
     dw = rows["bottleneck6.0.depthwise.conv"]
     assert dw.params == 3 * 3 * 960                                # real: one 3x3 per channel
     assert dw.macs == 3 * 3 * 960 * 8 * 8                          # 552,960
-    assert _why_macs(dw, 3 * 3 * 960 * 960 * 8 * 8).startswith("differs: depthwise counted")
+    readings = dict(why_macs(dw, (8, 8)))
+    assert readings["depthwise counted as dense (k x k x C x C)"] == 3 * 3 * 960 * 960 * 8 * 8
 
 
-def test_input_resolution_reading(rows):
+def test_block_input_resolution_reading(rows):
     tail = rows["conv1.conv"]                                      # 3x3/2: 32x32 -> 16x16
     assert tail.macs == 3 * 3 * 3 * 32 * 16 * 16
-    assert _why_macs(tail, 884_736) == "differs: counted at the input resolution"
-    assert _why_macs(rows["conv2.conv"], 2_621_440) == "match"     # 1x1x160x256 x 8x8
+    assert dict(why_macs(tail, (32, 32)))[
+        "counted at the block's input resolution 32x32"] == 884_736
+    project = rows["bottleneck3.project.conv"]                     # after the stride-2 dw
+    assert project.macs == 384 * 96 * 8 * 8
+    assert dict(why_macs(project, (16, 16)))[
+        "counted at the block's input resolution 16x16"] == 384 * 96 * 16 * 16  # 9,437,184
+
+
+def test_section51_terms_on_the_reduced_model(evaluator):
+    params, feature_map, filter_map = section51_terms(evaluator.analysis(REDUCED).full_cost)
+    assert feature_map == (384 + 384) * 16 * 16                    # Table A1's largest
+    assert filter_map == 960 * 160                                 # the 1x1 160<->960 convs
+    assert params == 1_327_274

@@ -35,6 +35,18 @@ def _batch_norm(op: Any) -> list[tuple[Any, ...]]:
             for layout in (torch.contiguous_format, torch.channels_last)]
 
 
+def _backward(op: Any) -> list[tuple[Any, ...]]:
+    """(grad_output, input, ...): a gradient of the input's layout."""
+    c = _t(8)
+    cases = []
+    for layout in (torch.contiguous_format, torch.channels_last):
+        x = _x(layout)
+        cases.append({"threshold_backward": (x, x, 0.0), "hardtanh_backward": (x, x, 0.0, 6.0),
+                      "native_batch_norm_backward": (x, x, c, c, c, c, c, True, 1e-5,
+                                                     [True, True, True])}[op._schema.name[6:]])
+    return cases
+
+
 def _binary(op: Any) -> list[tuple[Any, ...]]:
     cl = torch.channels_last
     transposed = _t(1, 12, 64, 197).transpose(-1, -2)       # attention's q @ k.T operands
@@ -120,7 +132,8 @@ _CASES: dict[str, Callable[[Any], list[tuple[Any, ...]]]] = {
     **{name: _binary for name in ("add", "sub", "mul", "div")},
     "addmm": _addmm, "convolution": _conv, "mean": _mean, "native_layer_norm": _layer_norm,
     "_softmax": _softmax,
-    "_safe_softmax": _softmax, "cat": _cat,
+    "_safe_softmax": _softmax, "cat": _cat, "threshold_backward": _backward,
+    "hardtanh_backward": _backward, "native_batch_norm_backward": _backward,
 }
 
 

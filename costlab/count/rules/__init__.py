@@ -1,6 +1,14 @@
 """Per-op cost rules, one module per op family; importing this package fills `RULES`."""
 
-from costlab.count.rules import conv, elementwise, free, matmul, norm, pool  # noqa: F401 - registration
+from costlab.count.rules import (  # noqa: F401 - registration
+    backward,
+    conv,
+    elementwise,
+    free,
+    matmul,
+    norm,
+    pool,
+)
 from costlab.count.rules.registry import (
     RULES,
     CostRule,

@@ -31,4 +31,6 @@ free_ops(OpClass.MEMORY, [
     "index", "index_put", "index_put_", "_index_put_impl_", "nonzero", "masked_select",
     "_unique2", "unique_consecutive", "lift_fresh_copy",
     "im2col",   # nn.Unfold: copies each window's values into a column; the matmul after counts
+    "new_empty_strided",   # autograd allocates parameter gradients with it
+    "bernoulli_",          # dropout's random mask, in train mode
 ])

@@ -52,6 +52,7 @@ class OpCost:
     macs: int = 0
     elementwise: int = 0
     geometry: Geometry | None = None
+    weight_macs: int = 0   # of `macs`, those a fused backward op spends on weight gradients
 
 
 class CostRule(Protocol):

@@ -1,0 +1,38 @@
+"""Seed 001's 'time is proportional to MACs', judged on a hand-made measurement."""
+
+from __future__ import annotations
+
+import pytest
+
+from costlab.analyses.latency import LatencyReport, ModelLatency
+from costlab.analyses.machine import describe_machine
+from costlab.analyses.roofline import Roofline
+from costlab.choices import Device, DType
+from costlab.papers.latency import claim_dict, seed001_proportionality
+
+
+def _report(*models: ModelLatency) -> LatencyReport:
+    return LatencyReport(models, describe_machine(Device.CPU, 1),
+                         Roofline(10.0, 5.0, "fp32", 1, "hand-made"), Device.CPU, DType.FP32,
+                         1.0, None, ())
+
+
+def _model(name: str, macs: int, median_ms: float) -> ModelLatency:
+    return ModelLatency(name, 1, macs, median_ms, 0.1, 10, 1.0)
+
+
+def test_claim_judged_with_the_seeds_timings_and_ours() -> None:
+    claim = seed001_proportionality(_report(
+        _model("mobilenetv2_reduced_001", 122_296_832, 4.0),
+        _model("mobilenetv2_standard_001", 310_495_616, 10.0)))
+    assert claim is not None
+    assert claim.macs_ratio == pytest.approx(310_495_616 / 122_296_832)   # 2.54x
+    assert claim.epoch_ratio == pytest.approx(467 / 51)                   # 9.16x
+    assert claim.test_ratio == pytest.approx(467 / 4)
+    assert claim.measured_ratio == pytest.approx(10.0 / 4.0)
+    text = claim_dict(claim)["text"]
+    assert "MACs 2.54x" in text and "= 9.16x" in text and "one forward pass: 2.50x" in text
+
+
+def test_no_claim_without_both_networks() -> None:
+    assert seed001_proportionality(_report(_model("mobilenetv2", 300_774_272, 50.0))) is None
