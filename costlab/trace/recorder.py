@@ -18,14 +18,13 @@ import torch
 from torch import nn
 from torch.nn.modules import module as module_hooks
 from torch.nn.modules.lazy import LazyModuleMixin
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_leaves, tree_map
+from torch.utils._pytree import tree_leaves
 
 from costlab.choices import TraceDevice, parse_choice
 from costlab.errors import TraceError, describe
 from costlab.trace.autograd import NodeScopes, Phase, Slot
 from costlab.trace.inputs import InputSpec, as_input
-from costlab.trace.meta import empty_meta, run_op
+from costlab.trace.meta import NoDynamoMode, empty_meta, map_op_tensors, op_tensors, run_op
 from costlab.units import Shape, numel
 
 __all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Phase", "Trace", "trace_module"]
@@ -127,9 +126,9 @@ class _Registry:
         return self._metas.get(id(tensor))
 
 
-class _Recorder(TorchDispatchMode):
+class _Recorder(NoDynamoMode):
     def __init__(self, registry: _Registry, scope: Callable[[], tuple[str, str]]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+        super().__init__()
         self.registry, self.scope = registry, scope
         self.events: list[OpEvent] = []
         self.current = ""   # the op running, named when the model fails
@@ -141,11 +140,9 @@ class _Recorder(TorchDispatchMode):
         self.current = str(func)
         out = run_op(func, args, kwargs)
         bound = _bind(func, args, kwargs)
-        inputs = tuple(self._input(t) for t in tree_leaves((args, kwargs))
-                       if isinstance(t, torch.Tensor))
+        inputs = tuple(self._input(t) for t in op_tensors((*args, *kwargs.values())))
         outputs = self._outputs(func, bound, out)
-        metas = tree_map(lambda v: self.registry.known(v) if isinstance(v, torch.Tensor) else v,
-                         bound)
+        metas = map_op_tensors(bound, self.registry.known)
         path, kind = self.scope()
         self.events.append(OpEvent(len(self.events), func, path, kind, metas, inputs, outputs))
         return out
@@ -154,7 +151,7 @@ class _Recorder(TorchDispatchMode):
         return self.registry.known(tensor) or self.registry.meta(tensor, "input")
 
     def _outputs(self, func: Any, bound: Mapping[str, Any], out: Any) -> tuple[TensorMeta, ...]:
-        results = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+        results = list(op_tensors(out if isinstance(out, (list, tuple)) else (out,)))
         returns = func._schema.returns
         metas = []
         for index, tensor in enumerate(results):

@@ -9,7 +9,6 @@ from torch.ops import aten
 
 from costlab.errors import TraceError
 from costlab.trace.inputs import InputSpec, as_input
-from costlab.trace.meta import FAST_META, run_op
 from costlab.trace.recorder import trace_module
 
 
@@ -77,30 +76,6 @@ def test_real_weights_are_not_copied():
     trace = trace_module(model, [(1, 8192)])
     assert trace.params["weight"].shape == (8192, 8192)
     assert model.weight.device.type == "cpu"
-
-
-@pytest.mark.parametrize("op", sorted(FAST_META, key=str), ids=str)
-@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
-def test_fast_meta_outputs_equal_the_meta_kernel(op, layout):
-    x = torch.empty(2, 8, 5, 5, device="meta").to(memory_format=layout)
-    c = torch.empty(8, device="meta")
-    args = (x, c, c, c, c, False, 0.1, 1e-5) if "batch_norm" in str(op) else (x,)
-    if "no_training" in str(op):
-        args = (x, c, c, c, c, 0.1, 1e-5)
-    if "backward" in str(op):   # (grad_output, input, ...): a gradient of x's layout
-        args = {"threshold_backward": (x, x, 0.0), "hardtanh_backward": (x, x, 0.0, 6.0),
-                "native_batch_norm_backward": (x, x, c, c, c, c, c, True, 1e-5,
-                                               [True, True, True])}[op._schema.name[6:]]
-    expected, got = op(*args), run_op(op, args, {})
-
-    def flat(o):
-        return o if isinstance(o, tuple) else (o,)
-
-    assert len(flat(expected)) == len(flat(got))
-    for e, g in zip(flat(expected), flat(got), strict=True):
-        assert (e.shape, e.stride(), e.dtype) == (g.shape, g.stride(), g.dtype)
-    if str(op).endswith("_.default"):
-        assert got is x
 
 
 def test_input_specs_carry_their_element_type():
