@@ -206,6 +206,9 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 @click.option("--depth", type=click.IntRange(min=0), help="Sum rows up to this module depth.")
 @_written_options
 @click.option("--strict", is_flag=True, help="Fail when an op has no cost rule.")
+@click.option("--top", type=click.IntRange(min=1), metavar="N",
+              help="Show only the N layers with the most MACs, costliest first.")
+@click.option("--summary", is_flag=True, help="Show the totals only.")
 @click.option("--device", type=click.Choice([d.value for d in TraceDevice]), default="auto",
               show_default=True,
               help="Where the trace runs: meta (shapes only), cpu (real tensors, random "
@@ -221,7 +224,8 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 def report(model: str, alpha: float | None, resolution: int | None, num_classes: int | None,
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
            depth: int | None, fmt: str | None, output: str | None, strict: bool,
-           device: str, training: bool, freeze: tuple[str, ...], optimizer: str) -> None:
+           top: int | None, summary: bool, device: str, training: bool,
+           freeze: tuple[str, ...], optimizer: str) -> None:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, a zoo model
     such as torchvision:resnet50, timm:NAME or hf:DIR, or package.module:callable; settings may
     follow inline: mobilenetv2:alpha=0.5)."""
@@ -236,7 +240,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
                        depth=depth, strict=strict, settings=variant.settings, device=device,
                        training=training, freeze=freeze, optimizer=optimizer)
-    _emit(analysis.document(), fmt, output)
+    _emit(analysis.document(top=top, summary=summary), fmt, output)
 
 
 @cli.command()

@@ -272,3 +272,18 @@ def test_table3_verdicts_only_under_the_papers_conditions(run_cli):
     report = run_cli("report", "mobilenetv2", "--depth", "1").stdout
     assert "activations at fp32" in default
     assert "fp32" in next(line for line in report.splitlines() if line.startswith("peak mem"))
+
+
+def test_top_summary_and_totals_below_long_tables(run_cli):
+    top = run_cli("report", "mobilenetv2", "--top", "2").stdout
+    assert "the 2 costliest of 152 layers, by MACs" in top
+    rows = [line.split() for line in top.splitlines() if line.startswith(("conv2.conv",
+                                                                         "bottleneck2.0.exp"))]
+    # the last 1x1 conv, 7x7x1280 outputs of 320 inputs; then the first expansion,
+    # 112x112x96 outputs of 16 inputs
+    assert [r[0] for r in rows] == ["conv2.conv", "bottleneck2.0.expand.conv"]
+    assert [r[-2] for r in rows] == [f"{7 * 7 * 1280 * 320:,}", f"{112 * 112 * 96 * 16:,}"]
+    summary = run_cli("report", "mobilenetv2", "--summary").stdout
+    assert "300,774,272" in summary and "layer " not in summary and "op class" not in summary
+    full = run_cli("report", "mobilenetv2").stdout.splitlines()
+    assert full[-1] == "total: 300,774,272 MACs, 3,504,872 params (torch)"

@@ -93,9 +93,10 @@ class Analysis:
         frame["groups"] = frame["groups"].astype("Int64")
         return frame
 
-    def document(self) -> Document:
-        """The report as a neutral document, for any writer."""
-        return report_document(self)
+    def document(self, *, top: int | None = None, summary: bool = False) -> Document:
+        """The report as a neutral document, for any writer (`top`: the N costliest layers
+        only; `summary`: totals only)."""
+        return report_document(self, top=top, summary=summary)
 
     def to_markdown(self) -> str:
         return write(self.document(), "markdown")

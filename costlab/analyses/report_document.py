@@ -157,8 +157,16 @@ def _unsupported(cost: ModelCost) -> Section:
                    rows, (note,), json_as="mapping", json_mapping=("op", "count"))
 
 
-def report_document(analysis: Analyzed) -> Document:
-    """The whole report: heading, totals, op classes, layers, published figures, gaps."""
+# A layer table longer than this repeats the totals below it, so they do not scroll away.
+LONG_TABLE_ROWS = 40
+
+
+def report_document(analysis: Analyzed, *, top: int | None = None,
+                    summary: bool = False) -> Document:
+    """The whole report: heading, totals, op classes, layers, published figures, gaps.
+
+    `top`: only the N layers with the most MACs, costliest first; `summary`: totals only.
+    """
     inputs = ", ".join(map(str, analysis.inputs))   # 1x3x224x224, or 1x128:int64
     heading: tuple[str, ...] = (config_line(analysis.name, analysis.config),
                                 f"input {inputs}; parameters counted under the "
@@ -174,20 +182,31 @@ def report_document(analysis: Analyzed) -> Document:
         rows, only_training = with_training_columns(rows, analysis.training)
         sections += training_sections(analysis.training, only_training)
         columns = (*LAYER_COLUMNS, *TRAINING_LAYER_COLUMNS)
-    sections += [_by_class(analysis.cost), Section("layers", "", columns, tuple(rows),
-                                                 chart=("layer", "macs"))]
+    title = ""
+    if top is not None:
+        shown = sorted(rows, key=lambda r: -int(r["macs"]))[:top]
+        title = f"the {len(shown)} costliest of {len(rows)} layers, by MACs"
+        rows = shown
+    layers = Section("layers", title, columns, tuple(rows), chart=("layer", "macs"))
+    totals = analysis.cost.totals
+    footer = (f"total: {totals.macs:,} MACs, {totals.params:,} params "
+              f"({analysis.cost.param_convention})",) if len(rows) > LONG_TABLE_ROWS else ()
+    meta = {**analysis_meta(analysis), "conventions": analysis.conventions}
+    if summary:
+        return Document("report", heading, (sections[0], _unsupported(analysis.cost)), meta,
+                        primary="totals")
+    sections += [_by_class(analysis.cost), layers]
     if analysis.published:
         sections.append(published_section(
             analysis.published, "published figures for this configuration (diff = published "
             "vs computed; memory at fp16 in the blocks view unless the verdict names another)"))
     sections.append(_unsupported(analysis.cost))
     mem = analysis.memory
-    meta = {**analysis_meta(analysis), "conventions": analysis.conventions}
     if mem is not None:
         meta["memory"] = {"dtype": str(mem.dtype), "peak_bytes": mem.peak.bytes,
                           "peak_at": mem.peak.module, "naive_bytes": mem.naive_bytes,
                           "largest_tensor": largest_tensor_record(mem)}
-    return Document("report", heading, tuple(sections), meta, primary="layers")
+    return Document("report", heading, tuple(sections), meta, primary="layers", footer=footer)
 
 
 def largest_tensor_record(mem: MemoryAnalysis) -> dict[str, Any] | None:
