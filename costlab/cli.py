@@ -460,7 +460,7 @@ def list_specs(pattern: str) -> None:
 
         from costlab.models.zoo import zoo_names
         for name in fnmatch.filter(zoo_names(zoo), glob or "*"):
-            click.echo(f"{zoo}:{name}")
+            _echo(f"{zoo}:{name}")
         return
     from costlab.spec.catalog import match_specs
     for spec in match_specs(pattern):
