@@ -6,6 +6,7 @@ byte for byte. After an intended change of output, regenerate them and review th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,25 @@ def test_output_matches_the_golden_file(case, fmt, run_cli, update_golden, monke
     assert path.is_file(), f"no golden file {path.name}: run pytest --update-golden"
     assert result.stdout == path.read_text(encoding="utf-8"), (
         f"{path.name} differs; if the change is intended: pytest {__file__} --update-golden")
+
+
+WIDE_CASES = {"report-mobilenetv2": ["report", "mobilenetv2"],
+              "memory-mobilenetv2-blocks": ["memory", "mobilenetv2"]}
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("case", list(WIDE_CASES))
+def test_terminal_output_at_80_and_120_columns(case, width, run_cli, update_golden,
+                                               monkeypatch):
+    """No line wider than the terminal, every layer name whole, and the golden text."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    text = run_cli(*WIDE_CASES[case]).stdout
+    assert max(map(len, text.splitlines())) <= width
+    names = [row["layer"] for row in json.loads(
+        run_cli(*WIDE_CASES[case], "--format", "json").stdout)["layers"]]
+    words = set(text.split())
+    assert [n for n in names if n not in words] == []
+    path = GOLDEN / f"{case}-{width}.txt"
+    if update_golden:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{path.name} differs (--update-golden)"

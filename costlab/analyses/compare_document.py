@@ -51,8 +51,11 @@ def comparison_document(comparison: CostComparison) -> Document:
     labels, shared = row_labels(comparison.rows)
     columns = [Column("label", "variant" if shared else "model")]
     for m in comparison.metrics:
+        # in a narrow terminal a derived metric's ratio (FLOPs: always the MACs ratio) goes
+        # first, then the memory ratios; the values always stay
+        priority = 2 if m.derived else 1 if m.unit is Unit.BYTES else 0
         columns += [Column(m.key, m.label, m.unit),
-                    Column(f"{m.key}_ratio", "ratio", Unit.RATIO, priority=1 if m.derived else 0)]
+                    Column(f"{m.key}_ratio", "ratio", Unit.RATIO, priority=priority)]
     rows: list[dict[str, Any]] = []
     for label, row in zip(labels, comparison.rows, strict=True):
         record: dict[str, Any] = {"label": label, "name": row.name, "config": dict(row.config),

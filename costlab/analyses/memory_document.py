@@ -71,7 +71,7 @@ def _per_resolution(analysis: Analyzed, mem: MemoryAnalysis) -> Section:
                Column("bytes", "bytes", Unit.BYTES),
                Column("elements", "elements", Unit.INT, show="data"),
                Column("tensor", "tensor"), Column("published", "published", Unit.INT),
-               Column("verdict", "verdict (Table 3: fp16, batch 1)"))
+               Column("verdict", "verdict (fp16, 1 image)"))
     return Section("per_resolution", f"largest tensor per resolution, view '{mem.view}': "
                    f"{VIEW_MEANING[str(mem.view)]}", columns, tuple(rows))
 

@@ -19,7 +19,7 @@ from costlab.render.section import Column, Document, Section, text_columns
 __all__ = ["terminal_width", "write_terminal", "write_markdown", "text_table"]
 
 DEFAULT_WIDTH = 100
-_MIN_TEXT_WIDTH = 12   # a wrapped name column narrower than this is unreadable
+_MIN_PROSE_WIDTH = 8   # prose wraps between words, so it reads even this narrow
 
 
 def terminal_width() -> int:
@@ -56,7 +56,8 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: str
     are as wide as their widest cell."""
     with _tight_columns() if tight else nullcontext():
         return tabulate(rows, headers=list(headers), tablefmt=style, colalign=list(align),
-                        disable_numparse=True, maxcolwidths=list(limits) if limits else None)
+                        disable_numparse=True, maxcolwidths=list(limits) if limits else None,
+                        maxheadercolwidths=[w or 10**6 for w in limits] if limits else None)
 
 
 def _width(text: str) -> int:
@@ -76,19 +77,68 @@ def _fit(section: Section, width: int) -> tuple[str, list[str]]:
         if _width(table) <= width or not levels:
             break
         level = levels.pop(0)
-        dropped += [c.label for c in columns if c.priority == level]
+        dropped += [_column_name(c, columns) for c in columns if c.priority == level]
         columns = [c for c in columns if c.priority != level]
     excess = _width(table) - width
-    left = [i for i, a in enumerate(align) if a == "left"]
-    if excess > 0 and left and cells:
-        sizes = [max(len(x) for x in column) for column in zip(*([c.label for c in columns],
-                                                                 *cells), strict=True)]
-        widest = max(left, key=lambda i: sizes[i])
-        if sizes[widest] - excess >= _MIN_TEXT_WIDTH:
-            limits = [sizes[widest] - excess if i == widest else None
-                      for i in range(len(columns))]
-            table = text_table([c.label for c in columns], cells, "simple", align, limits)
+    if excess > 0 and cells:
+        headers = [c.label for c in columns]
+        limits = _wrap_limits(headers, cells, align, excess)
+        if limits is not None:
+            table = text_table(headers, cells, "simple", align, limits)
+        else:   # the last resort: the widest name loses its middle, marked with an ellipsis
+            table = text_table(headers, _ellipsized(headers, cells, align, excess), "simple",
+                               align)
     return table, dropped
+
+
+def _ellipsized(headers: Sequence[str], cells: Sequence[Sequence[str]], align: Sequence[str],
+                excess: int) -> list[list[str]]:
+    """The cells with the widest text column cut by `excess` characters in the middle of each
+    long cell (`bottleneck2.0.ex…and.conv`), never below 12."""
+    rows = [list(row) for row in cells]
+    left = [i for i, a in enumerate(align) if a == "left"]
+    if not left:
+        return rows
+    sizes = [max(len(x) for x in column) for column in zip(headers, *cells, strict=True)]
+    widest = max(left, key=lambda i: sizes[i])
+    target = max(12, len(headers[widest]), sizes[widest] - excess)
+    for row in rows:
+        text = row[widest]
+        if len(text) > target:
+            keep = target - 1
+            row[widest] = text[:(keep + 1) // 2] + "…" + text[len(text) - keep // 2:]
+    return rows
+
+
+def _column_name(column: Column, columns: Sequence[Column]) -> str:
+    """Its label, or its key when another column has the same label (three "ratio"s)."""
+    return column.label if sum(c.label == column.label for c in columns) == 1 else column.key
+
+
+def _wrap_limits(headers: Sequence[str], cells: Sequence[Sequence[str]], align: Sequence[str],
+                 excess: int) -> list[int | None] | None:
+    """Widths that take `excess` characters out of the text columns that hold prose (a space
+    in a cell: they wrap between words), widest first and none below 8; names, which have no
+    space, are never split. None when that cannot make the table fit."""
+    floor = _MIN_PROSE_WIDTH
+    sizes = [max(len(x) for x in column) for column in zip(headers, *cells, strict=True)]
+    prose = [i for i, a in enumerate(align) if a == "left"
+             and any(" " in row[i] for row in cells)]
+    limits: list[int | None] = [None] * len(headers)
+    widths = {i: sizes[i] for i in prose}
+    while excess > 0:
+        room = {i: w - floor for i, w in widths.items() if w > floor}
+        if not room:
+            return None
+        widest = max(room, key=lambda i: (widths[i], -i))
+        cut = min(excess, room[widest], max(1, widths[widest] - max(
+            (w for i, w in widths.items() if i != widest), default=0)))
+        widths[widest] -= cut
+        excess -= cut
+    for i, w in widths.items():
+        if w < sizes[i]:
+            limits[i] = w
+    return limits
 
 
 def _wrap(lines: Sequence[str], width: int) -> list[str]:

@@ -33,13 +33,22 @@ def test_low_priority_columns_are_left_out_first_and_named():
     assert "p" * 40 in text
 
 
-def test_the_widest_text_column_wraps_when_nothing_is_left_to_drop():
+def test_prose_wraps_between_words_and_names_stay_whole():
+    rows = [{"layer": "bottleneck2.0.expand.conv", "path": "word " * 12, "macs": 12_345}]
+    columns = (Column("layer", "layer"), Column("path", "path"), Column("macs", "MACs", Unit.INT))
+    text = write_terminal(_doc(rows, columns=columns), width=50)
+    assert max(map(len, text.splitlines())) <= 50
+    assert "bottleneck2.0.expand.conv" in text                # the name is never split
+    assert text.count("word") == 12                          # the prose wrapped, nothing lost
+
+
+def test_a_name_loses_its_middle_only_as_a_last_resort():
     rows = [{"layer": "conv1", "path": "x" * 70, "macs": 12_345, "note": ""}]
     columns = (Column("layer", "layer"), Column("path", "path"), Column("macs", "MACs", Unit.INT))
     text = write_terminal(_doc(rows, columns=columns), width=50)
-    lines = text.splitlines()
-    assert max(map(len, lines)) <= 50
-    assert sum(line.count("x") for line in lines) == 70      # wrapped, nothing lost
+    assert max(map(len, text.splitlines())) <= 50
+    cut = next(w for w in text.split() if "…" in w)
+    assert cut.startswith("x") and cut.endswith("x") and len(cut) < 70
 
 
 def test_markdown_never_wraps_and_keeps_every_column():
