@@ -497,11 +497,15 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
         return 0
     out = Path(directory)
     if check:
-        drifts = check_reports(out, tables)
+        compared: list[str] = []
+        drifts = check_reports(out, tables, compared)
         for drift in drifts:
             _echo(f"{drift.path}: differs from what the code computes "
                   f"(regenerate: costlab reproduce {drift.slug})".replace(" )", ")"))
             _echo("\n".join(drift.diff[:40]))
+        if not drifts:   # a check that passes says so, in one line
+            _echo(f"{len(compared)} file{'s' * (len(compared) != 1)} in {out} up to date "
+                  "(reports, figure data and the index)")
         return 1 if drifts else 0
     for path in write_reports(out, tables, figures):
         _echo(f"wrote {path}")

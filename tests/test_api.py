@@ -59,3 +59,17 @@ def test_analyze_training_step():
     assert totals["training_macs"] == 3 * forward - conv1
     assert totals["optimizer_elementwise"] == 4 * totals["params"]   # momentum, all trainable
     assert result.training is not None and result.training.rule_of_thumb is None
+
+
+def test_results_have_short_reprs_and_notebook_forms():
+    from costlab.analyses.compare import compare
+    from costlab.api import memory
+    from costlab.spec.variants import parse_variant
+    analysis, mem = memory("mobilenetv2")
+    compared = compare([parse_variant("lenet5"), parse_variant("alexnet")])
+    for result in (analysis, mem, compared):
+        assert len(repr(result)) < 2000
+    assert repr(analysis).startswith("<Analysis mobilenetv2") and "300,774,272 MACs" in repr(
+        analysis)
+    assert '<table class="sortable" id="layers">' in analysis._repr_html_()
+    assert analysis._repr_markdown_().startswith("mobilenetv2  (alpha=1.0")

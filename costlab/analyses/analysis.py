@@ -116,6 +116,10 @@ class Analysis:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def _repr_html_(self) -> str:
+        """The HTML report (sortable tables, the per-layer chart) for a notebook cell."""
+        return write(self.document(), "html")
+
 
 def analyze_target(target: Target, *, params: ParamConvention | str = ParamConvention.TORCH,
                    depth: int | None = None, strict: bool = False,

@@ -27,6 +27,11 @@ class CostComparison:
     dtype: DType
     metrics: tuple[Metric, ...]
 
+    def __repr__(self) -> str:
+        names = ", ".join(row.name for row in self.rows)
+        return (f"<CostComparison of {len(self.rows)} models ({names}) against "
+                f"{self.baseline.name}: {', '.join(m.key for m in self.metrics)}>")
+
     def ratio(self, row: Measurement, key: str) -> float | None:
         """row / baseline for one metric; None when the baseline's value is 0."""
         base = self.baseline.values[key]

@@ -56,10 +56,14 @@ def comparison_document(comparison: CostComparison) -> Document:
         priority = 2 if m.derived else 1 if m.unit is Unit.BYTES else 0
         columns += [Column(m.key, m.label, m.unit),
                     Column(f"{m.key}_ratio", "ratio", Unit.RATIO, priority=priority)]
+    # CSV has one column per setting (what differs between rows, and what they share)
+    settings = list(dict.fromkeys(k for row in comparison.rows for k in row.config))
+    columns += [Column(f"_setting_{k}", k, show="data") for k in settings]
     rows: list[dict[str, Any]] = []
     for label, row in zip(labels, comparison.rows, strict=True):
         record: dict[str, Any] = {"label": label, "name": row.name, "config": dict(row.config),
                                   "inputs": [list(s) for s in row.input_shapes]}
+        record |= {f"_setting_{k}": row.config.get(k) for k in settings}
         for m in comparison.metrics:
             record[m.key] = row.values[m.key]
             record[f"{m.key}_ratio"] = comparison.ratio(row, m.key)

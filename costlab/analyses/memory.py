@@ -266,6 +266,13 @@ class MemoryAnalysis:
     measured: MeasuredPeak | None = None
     measured_training: MeasuredPeak | None = None
 
+    def __repr__(self) -> str:
+        """A line, not the tuple of every layer: what a notebook shows of a result."""
+        largest = f", largest tensor {self.largest.bytes:,} B at {self.largest.tensor}" \
+            if self.largest is not None else ""
+        return (f"<MemoryAnalysis {self.dtype}, view {self.view}: peak {self.peak.bytes:,} B at "
+                f"{self.peak.module}{largest}, {len(self.layers)} layers>")
+
 
 def analyze_memory(trace: Trace, cost: ModelCost, *, dtype: DType | str = DType.FP16,
                    view: View | str = View.BLOCKS) -> MemoryAnalysis:

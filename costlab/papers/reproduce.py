@@ -110,10 +110,14 @@ class Drift:
     diff: list[str] = field(default_factory=list)
 
 
-def check_reports(directory: Path, names: Sequence[str] = ()) -> list[Drift]:
-    """Files in `directory` that are missing or differ from what the code computes now."""
+def check_reports(directory: Path, names: Sequence[str] = (),
+                  checked: list[str] | None = None) -> list[Drift]:
+    """Files in `directory` that are missing or differ from what the code computes now;
+    `checked`, when given, receives the name of every file compared."""
     drifts = []
     for name, text in reproduce(names).items():
+        if checked is not None:
+            checked.append(name)
         path = directory / name
         old = path.read_text(encoding="utf-8") if path.is_file() else ""
         if old != text:

@@ -51,7 +51,7 @@ def write_csv(document: Document) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     columns = data_columns(section.columns)
-    writer.writerow([c.key for c in columns])
+    writer.writerow([c.key.removeprefix("_") for c in columns])   # private: shown only here
     for row in section.rows:
         writer.writerow([plain_value(row.get(c.key), c.unit_of(row)) for c in columns])
     return out.getvalue()

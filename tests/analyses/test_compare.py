@@ -176,3 +176,11 @@ def test_compare_mistakes_are_one_line(run_cli, args, words):
     result = run_cli(*args)
     assert result.exit_code == 2 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and words in result.stderr
+
+
+def test_csv_has_one_column_per_setting(run_cli):
+    table = list(csv.DictReader(io.StringIO(run_cli(
+        "compare", "mobilenetv2", "mobilenetv2:alpha=0.5,resolution=160", "--format",
+        "csv").stdout)))
+    assert [(r["setting_alpha"], r["setting_resolution"]) for r in table] == [
+        ("1.0", "224"), ("0.5", "160")]
