@@ -73,3 +73,15 @@ def test_results_have_short_reprs_and_notebook_forms():
         analysis)
     assert '<table class="sortable" id="layers">' in analysis._repr_html_()
     assert analysis._repr_markdown_().startswith("mobilenetv2  (alpha=1.0")
+
+
+def test_plot_draws_the_costliest_layers(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    result = costlab.analyze("mobilenetv2")
+    fig = result.plot(top=5, path=str(tmp_path / "layers.png"))
+    bars = fig.axes[0].patches
+    # the top two by hand: conv2 (7x7x1280 outputs of 320) and the first expansion
+    assert sorted((int(b.get_width()) for b in bars), reverse=True)[:2] == [
+        7 * 7 * 1280 * 320, 112 * 112 * 96 * 16]
+    assert len(bars) == 5 and (tmp_path / "layers.png").stat().st_size > 1000

@@ -116,6 +116,23 @@ class Analysis:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def plot(self, top: int = 20, path: str | None = None) -> Any:
+        """A bar chart of the `top` layers with the most MACs (matplotlib, imported now);
+        saved to `path` when given. Returns the Figure."""
+        import matplotlib
+        if path is not None:
+            matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        rows = sorted(self.cost.layers, key=lambda r: -r.macs)[:top]
+        fig, axes = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.2))
+        axes.barh([r.path or "(root)" for r in reversed(rows)], [r.macs for r in reversed(rows)])
+        axes.set_xlabel("MACs")
+        axes.set_title(f"{self.name}: the {len(rows)} costliest layers")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, metadata={"Software": None})
+        return fig
+
     def _repr_html_(self) -> str:
         """The HTML report (sortable tables, the per-layer chart) for a notebook cell."""
         return write(self.document(), "html")
