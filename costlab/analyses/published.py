@@ -21,9 +21,9 @@ from costlab.render.section import Column, Section, Unit
 from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.trace.recorder import Trace
 
-__all__ = ["Comparison", "PUBLISHED_METRICS", "register_published_metric", "variant_matches",
-           "variant_config", "compare_entry", "compare_reported", "verdict", "significant_digits",
-           "published_rows", "published_section"]
+__all__ = ["Comparison", "FigureSources", "PUBLISHED_METRICS", "register_published_metric",
+           "variant_matches", "variant_config", "compare_entry", "compare_reported", "verdict",
+           "significant_digits", "published_rows", "published_section"]
 
 # Figures of one image's activations (Table 3): judged at batch 1 only.
 MEMORY_FIGURES = frozenset({"memory_bytes", "max_channels", "max_memory_bytes"})
@@ -32,39 +32,66 @@ MEMORY_FIGURES = frozenset({"memory_bytes", "max_channels", "max_memory_bytes"})
 DEFAULT_PARAM_CONVENTION = ParamConvention.WEIGHTS
 
 Candidates = dict[str, int]   # convention label -> computed value; the first is the default
-MetricFn = Callable[[Trace, ModelCost, Reported], Candidates]
+
+
+class FigureSources:
+    """What published figures are computed from: the trace and counts of one analysis, with
+    the per-view Table 3 maxima and the per-convention parameter counts each computed once,
+    however many figures of a spec read them."""
+
+    def __init__(self, trace: Trace, cost: ModelCost) -> None:
+        self.trace, self.cost = trace, cost
+        self._maxima: dict[View, list[ResolutionMax]] = {}
+        self._params: dict[ParamConvention, int] = {}
+
+    def maxima(self, view: View) -> list[ResolutionMax]:
+        """The largest tensor per resolution under `view`, at 16 bits as Table 3 prints."""
+        if view not in self._maxima:
+            self._maxima[view] = largest_per_resolution(self.trace, view, DType.FP16)
+        return self._maxima[view]
+
+    def params(self, convention: ParamConvention) -> int:
+        if convention not in self._params:
+            self._params[convention] = sum(count_params(self.trace, convention).values())
+        return self._params[convention]
+
+
+MetricFn = Callable[[FigureSources, Reported], Candidates]
 PUBLISHED_METRICS: dict[str, MetricFn] = {}
 
 
 register_published_metric = registrar(PUBLISHED_METRICS, "metric")
-"""`@register_published_metric("macs")`: how a reported metric is computed from the trace and
-counts."""
+"""`@register_published_metric("macs")`: how a reported metric is computed from an
+analysis."""
+
+_VIEWS = (View.BLOCKS, View.BOTTLENECKS, View.ALL)   # the spec's usual reading first
 
 
 @register_published_metric("macs")
-def _macs(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
-    t = cost.totals
+def _macs(sources: FigureSources, entry: Reported) -> Candidates:
+    t = sources.cost.totals
     return {"macs": t.macs, "flops (2 x macs)": t.flops,
             "macs + element-wise ops": t.macs + t.elementwise}
 
 
 @register_published_metric("flops")
-def _flops(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
-    t = cost.totals
+def _flops(sources: FigureSources, entry: Reported) -> Candidates:
+    t = sources.cost.totals
     return {"flops (2 x macs)": t.flops, "macs": t.macs,
             "2 x macs + element-wise ops": t.flops_with_elementwise}
 
 
 @register_published_metric("params")
-def _params(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+def _params(sources: FigureSources, entry: Reported) -> Candidates:
     first = ParamConvention(entry.convention or DEFAULT_PARAM_CONVENTION)
     order = [first] + [c for c in ParamConvention if c is not first]
-    return {f"{c} params": sum(count_params(trace, c).values()) for c in order}
+    return {f"{c} params": sources.params(c) for c in order}
 
 
-def _at_resolution(trace: Trace, entry: Reported, view: str) -> ResolutionMax | None:
+def _at_resolution(sources: FigureSources, entry: Reported, view: View
+                   ) -> ResolutionMax | None:
     height, _, width = entry.at.partition("x")
-    for row in largest_per_resolution(trace, view, DType.FP16):
+    for row in sources.maxima(view):
         if (str(row.height), str(row.width)) == (height, width or height):
             return row
     return None
@@ -72,22 +99,20 @@ def _at_resolution(trace: Trace, entry: Reported, view: str) -> ResolutionMax | 
 
 def _per_resolution(field: str) -> MetricFn:
     """Table 3's figures at one resolution, 16-bit, under each view (blocks first)."""
-    def metric(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+    def metric(sources: FigureSources, entry: Reported) -> Candidates:
         found = {}
-        for view in (View.BLOCKS, View.BOTTLENECKS, View.ALL):
-            row = _at_resolution(trace, entry, view)
+        for view in _VIEWS:
+            row = _at_resolution(sources, entry, view)
             found[f"{view} view"] = getattr(row, field) if row else 0
         return found
     return metric
 
 
 @register_published_metric("max_memory_bytes")
-def _max_memory(trace: Trace, cost: ModelCost, entry: Reported) -> Candidates:
+def _max_memory(sources: FigureSources, entry: Reported) -> Candidates:
     """Table 3's last row: the largest of the per-resolution maxima, 16-bit, per view."""
-    return {f"{view} view": max((r.bytes for r in largest_per_resolution(trace, view,
-                                                                          DType.FP16)),
-                                default=0)
-            for view in (View.BLOCKS, View.BOTTLENECKS, View.ALL)}
+    return {f"{view} view": max((r.bytes for r in sources.maxima(view)), default=0)
+            for view in _VIEWS}
 
 
 register_published_metric("memory_bytes")(_per_resolution("bytes"))
@@ -179,12 +204,12 @@ def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
     """Every computable figure the spec reports for this configuration. Memory figures were
     published for one image: at another batch they are shown as not comparable."""
     batch = trace.inputs[0].shape[0] if trace.inputs and trace.inputs[0].shape else 1
+    sources = FigureSources(trace, cost)
     judged = []
     for entry in spec.reported:
         if entry.metric not in PUBLISHED_METRICS or not variant_matches(spec, entry, config):
             continue
-        found = compare_entry(entry, PUBLISHED_METRICS[entry.metric](trace, cost, entry),
-                              prefer)
+        found = compare_entry(entry, PUBLISHED_METRICS[entry.metric](sources, entry), prefer)
         if batch != 1 and entry.metric in MEMORY_FIGURES:
             found = replace(found, verdict=f"not comparable (batch {batch}; published for "
                                            "one image)")

@@ -43,6 +43,10 @@ class Analyzed(Protocol):
     @property
     def conventions(self) -> dict[str, str]: ...
     @property
+    def trace_device(self) -> str: ...
+    @property
+    def trace_device_reason(self) -> str: ...
+    @property
     def training(self) -> TrainingAnalysis | None: ...
 
 
@@ -171,10 +175,9 @@ def report_document(analysis: Analyzed, *, top: int | None = None,
     heading: tuple[str, ...] = (config_line(analysis.name, analysis.config),
                                 f"input {inputs}; parameters counted under the "
                                 f"'{analysis.cost.param_convention}' convention")
-    device = getattr(analysis, "trace_device", "meta")   # Analysis has it as data
-    if device != "meta":
-        heading += (f"traced on real {device} tensors, random weights: "
-                    f"{getattr(analysis, 'trace_device_reason', '')}",)
+    if analysis.trace_device != "meta":
+        heading += (f"traced on real {analysis.trace_device} tensors, random weights: "
+                    f"{analysis.trace_device_reason}",)
     rows = layer_rows(analysis.cost.layers, analysis.cost.totals.macs)
     columns: tuple[Column, ...] = LAYER_COLUMNS
     sections = [_totals(analysis)]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from costlab.analyses.analysis import Analysis, analyze, analyze_target
-from costlab.analyses.published import PUBLISHED_METRICS, variant_config
+from costlab.analyses.published import PUBLISHED_METRICS, FigureSources, variant_config
 from costlab.analyses.training import TrainingMemory, training_memory
 from costlab.count.engine import LayerCost
 from costlab.models.resolve import resolve_model
@@ -55,6 +55,7 @@ class Evaluator:
         self._cache: dict[tuple[str, str, tuple[tuple[str, Scalar], ...]], Analysis] = {}
         self._specs: dict[str, ArchSpec] = {}
         self._training: dict[tuple[str, int, str], TrainingMemory] = {}
+        self._figures: dict[int, FigureSources] = {}   # by id of an analysis _cache keeps
 
     def spec(self, name: str) -> ArchSpec:
         if name not in self._specs:
@@ -88,8 +89,9 @@ class Evaluator:
         if entry.metric not in PUBLISHED_METRICS:
             return {}
         result = self.analysis(name, variant_config(self.spec(name), entry))
-        metric = PUBLISHED_METRICS[entry.metric]
-        return metric(result.trace, result.full_cost, entry)
+        if id(result) not in self._figures:
+            self._figures[id(result)] = FigureSources(result.trace, result.full_cost)
+        return PUBLISHED_METRICS[entry.metric](self._figures[id(result)], entry)
 
 
 TableFn = Callable[[Evaluator], PaperTable]

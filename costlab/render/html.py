@@ -69,8 +69,8 @@ def _cell(row: Mapping[str, Any], column: Column) -> str:
 
 def _table(section: Section) -> list[str]:
     columns = text_columns(section.columns)
-    head = "".join(f'<th data-key="{html.escape(c.key)}"'
-                   f'{" class=" + chr(34) + "num" + chr(34) if is_numeric(c) else ""}>'
+    numeric = ' class="num"'
+    head = "".join(f'<th data-key="{html.escape(c.key)}"{numeric if is_numeric(c) else ""}>'
                    f"{html.escape(c.label)}</th>" for c in columns)
     rows = ["<tr>" + "".join(_cell(row, c) for c in columns) + "</tr>" for row in section.rows]
     return [f'<table class="sortable" id="{html.escape(section.key)}">',
