@@ -11,6 +11,17 @@ from click.testing import CliRunner
 
 from costlab.cli import cli
 
+# The environment that changes what costlab prints or where it runs: a developer's terminal,
+# CI's GITHUB_ACTIONS and pytest-xdist's workers (which set COLUMNS=80) must not change a test.
+_AMBIENT = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY",
+            "COSTLAB_SCHEDULER", "COSTLAB_DEBUG", "COSTLAB_SPECS")
+
+
+@pytest.fixture(autouse=True)
+def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _AMBIENT:
+        monkeypatch.delenv(name, raising=False)
+
 
 @pytest.fixture
 def run_cli() -> Callable[..., object]:
