@@ -71,15 +71,17 @@ def _per_resolution(analysis: Analyzed, mem: MemoryAnalysis) -> Section:
                Column("bytes", "bytes", Unit.BYTES),
                Column("elements", "elements", Unit.INT, show="data"),
                Column("tensor", "tensor"), Column("published", "published", Unit.INT),
-               Column("verdict", "verdict (fp16, 1 image)"))
+               Column("verdict", "verdict (fp16, 1 image)", show="data"),
+               Column("_verdict", "verdict (fp16, 1 image)", show="text"))
     return Section("per_resolution", f"largest tensor per resolution, view '{mem.view}': "
                    f"{VIEW_MEANING[str(mem.view)]}", columns, tuple(rows))
 
 
 def _judged(comparison: Comparison | None) -> dict[str, Any]:
     if comparison is None:
-        return {"published": None, "verdict": None}
-    return {"published": comparison.entry.published, "verdict": comparison.verdict}
+        return {"published": None, "verdict": None, "reading": None, "_verdict": None}
+    return {"published": comparison.entry.published, "verdict": comparison.verdict,
+            "reading": comparison.reading, "_verdict": comparison.shown_verdict}
 
 
 def _activation(mem: MemoryAnalysis) -> Section:

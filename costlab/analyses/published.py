@@ -1,4 +1,4 @@
-"""Published figures beside computed ones, with a verdict that names the convention used.
+"""Published figures beside computed ones, judged in the one verdict vocabulary.
 
 Each metric a spec can report (`macs`, `params`, ...) has one function that returns the
 computed value under every convention it knows, the paper's usual convention first; the
@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from costlab.analyses.memory import ResolutionMax, largest_per_resolution
+from costlab.analyses.verdicts import Verdict, judge
 from costlab.choices import DType, View
 from costlab.count.engine import ModelCost
 from costlab.count.params import ParamConvention, count_params
@@ -22,8 +23,11 @@ from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.trace.recorder import Trace
 
 __all__ = ["Comparison", "FigureSources", "PUBLISHED_METRICS", "register_published_metric",
-           "variant_matches", "variant_config", "compare_entry", "compare_reported", "verdict",
-           "significant_digits", "published_rows", "published_section"]
+           "variant_matches", "variant_config", "compare_entry", "compare_reported",
+           "published_rows", "published_section"]
+
+# Figures that are counts: a printed count matches only digit for digit.
+COUNTS = frozenset({"max_channels"})
 
 # Figures of one image's activations (Table 3): judged at batch 1 only.
 MEMORY_FIGURES = frozenset({"memory_bytes", "max_channels", "max_memory_bytes"})
@@ -128,6 +132,13 @@ class Comparison:
     convention: str
     diff_pct: float
     verdict: str
+    reading: str = ""       # how the printed figure comes from the computed one, or what does
+    explained_by: str = ""  # the convention that gives the printed figure, when another does
+
+    @property
+    def shown_verdict(self) -> str:
+        """The verdict as a table shows it, naming the convention that explains the figure."""
+        return f"{self.verdict} ({self.explained_by})" if self.explained_by else self.verdict
 
 
 def variant_config(spec: ArchSpec, entry: Reported) -> dict[str, Scalar]:
@@ -147,56 +158,20 @@ def variant_matches(spec: ArchSpec, entry: Reported, config: Mapping[str, Scalar
     return True
 
 
-def significant_digits(published: str) -> int:
-    """Digits that carry information in a printed figure; an integer's trailing zeros do not
-    ("1600K" has 2, "3.47M" 3, "4,221,032" 7)."""
-    digits = "".join(c for c in str(published) if c.isdigit() or c == ".").lstrip("0.")
-    if "." not in str(published):
-        digits = digits.rstrip("0")
-    return max(1, len(digits.replace(".", "")))
-
-
-def _within(published: float, precision: float, computed: float,
-            significant: int | None = None) -> str | None:
-    if abs(computed - published) <= precision / 2 * (1 + 1e-9):
-        return "match"
-    if published <= computed < published + precision:
-        return "match (truncated)"
-    if significant and computed and abs(computed - published) <= 0.01 * published:
-        exponent = math.floor(math.log10(abs(computed))) - significant + 1
-        if math.isclose(round(computed / 10 ** exponent) * 10 ** exponent, published,
-                        rel_tol=1e-9):
-            return f"match ({significant} significant digit{'s' * (significant > 1)})"
-    return None
-
-
-def verdict(published: float, precision: float, computed: float,
-            significant: int | None = None) -> str:
-    """`match` within the printed rounding, `match (truncated)` when the printed figure is
-    the computed one cut to its digits, `match (N significant digits)` when it is the
-    computed one rounded to the digits the figure shows (and within 1%: "400K" is read as
-    400 +- 0.5K, or as 401,408 rounded to one digit, never as anything from 350K to 450K),
-    otherwise `differs`."""
-    return _within(published, precision, computed, significant) or "differs"
-
-
 def compare_entry(entry: Reported, candidates: Candidates, prefer: str | None = None
                   ) -> Comparison:
-    """Judges one entry: the default convention (or `prefer`, when it is one of the
-    candidates, such as the memory view a user asked for) first, then any other that
-    reproduces it."""
+    """Judges one entry in the vocabulary of reports/: the default convention (or `prefer`,
+    when it is one of the candidates, such as the memory view a user asked for) first, then
+    the others as readings that may explain the printed figure. A count (channels) matches
+    only digit for digit."""
     if prefer in candidates:
         candidates = {prefer: candidates[prefer]} | candidates
     (label, value), *others = candidates.items()
     diff = (entry.value - value) / value * 100 if value else math.inf
-    significant = significant_digits(entry.published)
-    found = _within(entry.value, entry.precision, value, significant)
-    if found:
-        return Comparison(entry, value, label, diff, found)
-    for other, other_value in others:
-        if _within(entry.value, entry.precision, other_value, significant):
-            return Comparison(entry, value, label, diff, f"match under {other}")
-    return Comparison(entry, value, label, diff, "differs")
+    found, reading = judge(entry.published, value, others, exact=entry.metric in COUNTS)
+    explained_by = next((other for other, _ in others if reading.startswith(f"{other}: ")), "")
+    return Comparison(entry, value, label, diff, str(found), reading,
+                      explained_by if found is Verdict.EXPLAINED else "")
 
 
 def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
@@ -224,7 +199,8 @@ def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
         "at": c.entry.at, "variant": dict(c.entry.variant), "published": c.entry.published,
         "published_value": c.entry.value, "computed": c.computed, "counted_as": c.convention,
         "difference_pct": round(c.diff_pct, 2) if math.isfinite(c.diff_pct) else None,
-        "verdict": c.verdict,
+        "verdict": c.verdict, "reading": c.reading,
+        "_verdict": c.shown_verdict,
         "_where": f"{c.entry.source} {c.entry.table}".strip(),
         "_metric": f"{c.entry.metric}@{c.entry.at}" if c.entry.at else c.entry.metric,
     } for c in comparisons]
@@ -238,6 +214,8 @@ def published_section(comparisons: Sequence[Comparison], title: str,
                Column("published", "published", Unit.INT),
                Column("computed", "computed", Unit.INT),
                Column("difference_pct", "diff", Unit.CHANGE),
-               Column("verdict", "verdict"))
+               Column("verdict", "verdict", show="data"),
+               Column("_verdict", "verdict", show="text"),
+               Column("reading", "reading", priority=1))
     return Section("published", title, columns, tuple(published_rows(comparisons)),
                    tuple(notes))

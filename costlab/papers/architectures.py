@@ -3,8 +3,9 @@ the layers costlab builds, and the documents' statements about layer and block c
 
 from __future__ import annotations
 
+from costlab.analyses.verdicts import Verdict, judge
 from costlab.count.engine import LayerCost
-from costlab.papers.claims import Claim, Verdict, judge
+from costlab.papers.claims import Claim
 from costlab.papers.formulas import bottleneck_blocks
 from costlab.papers.tables import Evaluator, PaperTable, Section, paper_table
 

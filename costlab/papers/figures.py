@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from costlab.papers.claims import parse_published
+from costlab.analyses.verdicts import parse_published
 from costlab.papers.tables import Evaluator
 from costlab.render.files import write_atomic
 from costlab.spec.catalog import find_specs

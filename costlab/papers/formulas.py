@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from costlab.analyses.analysis import analyze
+from costlab.analyses.verdicts import Verdict, judge
 from costlab.count.engine import LayerCost
-from costlab.papers.claims import Claim, Verdict, judge
+from costlab.papers.claims import Claim
 from costlab.papers.mobilenet import MACS
 from costlab.papers.tables import Evaluator, PaperTable, Section, conv_shapes, paper_table
 

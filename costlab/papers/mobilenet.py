@@ -3,9 +3,10 @@ ImageNet comparison (Table 4)."""
 
 from __future__ import annotations
 
+from costlab.analyses.verdicts import Verdict, approximately, fmt_number, judge
 from costlab.count.engine import LayerCost
 from costlab.count.params import count_params
-from costlab.papers.claims import Claim, Verdict, approximately, fmt_number, judge
+from costlab.papers.claims import Claim
 from costlab.papers.tables import (
     Evaluator,
     PaperTable,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from costlab.analyses.verdicts import VERDICT_MEANINGS
 from costlab.errors import OptionError
 from costlab.papers import (  # noqa: F401 - registers the tables
     architectures,
@@ -17,7 +18,6 @@ from costlab.papers import (  # noqa: F401 - registers the tables
     sources,
     table3,
 )
-from costlab.papers.claims import VERDICT_MEANINGS
 from costlab.papers.figures import figure_csvs
 from costlab.papers.tables import TABLES, Evaluator, PaperTable, markdown_table, render_report
 from costlab.render.files import write_atomic

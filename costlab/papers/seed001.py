@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+from costlab.analyses.verdicts import Verdict, fmt_number, judge, parse_published
 from costlab.count.engine import LayerCost, ModelCost
 from costlab.count.params import count_params
-from costlab.papers.claims import Claim, Verdict, fmt_number, judge, parse_published
+from costlab.papers.claims import Claim
 from costlab.papers.figures import FIGURE11_BATCH, FIGURE11_NETWORKS, SEED001_MEMORY_MB
 from costlab.papers.mobilenet import MACS, PARAMS
 from costlab.papers.tables import (

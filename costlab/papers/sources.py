@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from costlab.analyses.analysis import analyze
-from costlab.papers.claims import Claim, Verdict, judge
+from costlab.analyses.verdicts import Verdict, judge
+from costlab.papers.claims import Claim
 from costlab.papers.mobilenet import PARAMS
 from costlab.papers.tables import Evaluator, PaperTable, Section, entry_claims, paper_table
 

@@ -8,7 +8,8 @@ import math
 from dataclasses import dataclass
 
 from costlab.analyses.memory import blocks_of, largest_per_resolution
-from costlab.papers.claims import Claim, Verdict, rounding
+from costlab.analyses.verdicts import Verdict, rounding
+from costlab.papers.claims import Claim
 from costlab.papers.tables import Evaluator, PaperTable, Section, paper_table
 from costlab.trace.recorder import Trace
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from costlab.analyses.analysis import Analysis, analyze, analyze_target
 from costlab.analyses.published import PUBLISHED_METRICS, FigureSources, variant_config
 from costlab.analyses.training import TrainingMemory, training_memory
+from costlab.analyses.verdicts import Verdict, judge
 from costlab.count.engine import LayerCost
 from costlab.models.resolve import resolve_model
-from costlab.papers.claims import CLAIM_HEADERS, Claim, Verdict, judge
+from costlab.papers.claims import CLAIM_HEADERS, Claim
 from costlab.registry import registrar
 from costlab.render.text import text_table
 from costlab.spec.catalog import load_named_spec

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from costlab.papers.claims import Verdict, approximately, judge, rounding
+from costlab.analyses.verdicts import Verdict, approximately, judge, rounding
 
 
 def test_rounding_names_the_digits():
