@@ -60,6 +60,17 @@ layers:
 """
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n auto --dist loadgroup`, README.md), a test module runs in one
+    worker, so its module-scoped fixtures (built models, traces) are computed once; the tests
+    sharing the papers' session Evaluator form one group for the same reason."""
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            shared = "evaluator" in getattr(item, "fixturenames", ())
+            item.add_marker(pytest.mark.xdist_group(
+                "papers-evaluator" if shared else item.nodeid.partition("::")[0]))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite tests/golden/ from the current output instead of comparing.")

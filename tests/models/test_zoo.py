@@ -16,6 +16,8 @@ from costlab.models.resolve import resolve_model
 from costlab.models.zoo import build_zoo
 from costlab.trace.inputs import InputSpec
 
+pytestmark = pytest.mark.zoo   # third-party models: most of the suite's time (DEVELOPERS.md)
+
 pytest.importorskip("torchvision")
 
 

@@ -11,3 +11,4 @@ from costlab.papers.tables import Evaluator
 @pytest.fixture(scope="session")
 def evaluator() -> Evaluator:
     return Evaluator()
+
