@@ -121,7 +121,7 @@ def run_worker(command: list[str], timeout: float, memory_bytes: int | None = No
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        return {"error": f"failed after {time.perf_counter() - start:.1f} s: {last[:160]}"}
+        return {"error": f"failed after {time.perf_counter() - start:.1f} s: {last[:220]}"}
     return dict(json.loads(lines[-1]))
 
 

@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import importlib.util
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -180,6 +181,19 @@ def _measure(tool: str, config: MoEConfig, repeats: int, timeout: float,
     return harness.run_worker(command, timeout, limit_bytes)
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several rounds: each time and memory figure's median over the rounds
+    (the counts are the same in every round); the first failure if any round failed."""
+    failed = [run for run in runs if "error" in run]
+    if failed:
+        return failed[0]
+    merged = dict(runs[0])
+    for key in ("first_s", "median_s", "peak_bytes", "process_peak", "setup_s"):
+        values = [run[key] for run in runs if run[key] is not None]
+        merged[key] = statistics.median(values) if values else None
+    return merged
+
+
 def _delta(value: int | None, expected: int) -> str:
     if value is None:
         return ""
@@ -208,6 +222,8 @@ def _parse() -> argparse.Namespace:
                         choices=[*TOOLS, REAL], metavar="TOOL",
                         help=f"among {', '.join(TOOLS)} and '{REAL}' (default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls after the first")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs of every tool in turn; each figure is the median over them")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per tool")
     parser.add_argument("--memory-gib", type=float, default=8,
                         help="address-space limit of each tool's process (RLIMIT_AS)")
@@ -235,21 +251,23 @@ def main() -> None:
     _print_formulas(config)
     macs, params = sum(moe_macs(config).values()), sum(moe_params(config).values())
     limit = int(args.memory_gib * GIB)
-    rows = []
-    for tool in args.tools:
-        figures = _measure(tool, config, 0 if tool == REAL else args.repeats, args.timeout,
-                           limit)
-        rows.append(_row(tool, figures, macs, params))
-        print(f"  measured {tool}", file=sys.stderr, flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in args.tools}
+    for round_ in range(args.rounds):   # whole rounds: a change of load hits every tool alike
+        for tool in args.tools:
+            runs[tool].append(_measure(tool, config, 0 if tool == REAL else args.repeats,
+                                       args.timeout, limit))
+            print(f"  round {round_ + 1}: measured {tool}", file=sys.stderr, flush=True)
+    rows = [_row(tool, _median_run(figures), macs, params) for tool, figures in runs.items()]
     headers = ["tool", "MACs", "vs formula", "params", "vs formula", "first s",
                f"median of {args.repeats} s", "RSS growth MiB", "process peak MiB", "setup s",
                "failure"]
     print(tabulate(rows, headers, tablefmt="github", disable_numparse=True,
                    colalign=("left", "right", "left", "right", "left") + ("right",) * 5
                    + ("left",)))
-    print(f"\nEach tool in its own process, limited to {args.memory_gib:g} GiB of address "
-          f"space and {args.timeout:.0f} s; setup: importing the tool and building the module "
-          f"on meta (not in the times); fp32 weights if materialized: "
+    print(f"\nMedians over {args.rounds} round(s); each tool in its own process, limited to "
+          f"{args.memory_gib:g} GiB of address space and {args.timeout:.0f} s; setup: importing "
+          f"the tool and building the module on meta (not in the times); fp32 weights if "
+          f"materialized: "
           f"{params * 4 / 2 ** 40:,.2f} TiB. Load average at the end: {harness.load_average()}.")
     for tool in args.tools:
         print(f"- {tool}: {TOOLS[tool].how if tool in TOOLS else REAL_HOW}")
