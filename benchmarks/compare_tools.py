@@ -23,7 +23,6 @@ import contextlib
 import importlib.util
 import json
 import math
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -153,16 +152,7 @@ def _measure(tool: Tool, spec: str, repeats: int, threads: int, timeout: float
         return {"error": f"{tool.library} not installed (pip install -e \".[bench]\")"}
     command = [sys.executable, __file__, "--worker", tool.name, "--specs", spec,
                "--repeats", str(repeats), "--threads", str(threads)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"failed: {last[:120]}"}
-    return json.loads(lines[-1])
+    return harness.run_worker(command, timeout)
 
 
 def _macs_delta(macs: int, spec: str, results: Results) -> str:

@@ -13,9 +13,12 @@ tracemalloc would miss.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import platform
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -98,6 +101,28 @@ def preload_torch() -> Measured:
     def load() -> None:
         import torch._dynamo  # noqa: F401
     return measure_call(load)
+
+
+def run_worker(command: list[str], timeout: float, memory_bytes: int | None = None
+               ) -> dict[str, Any]:
+    """Runs a worker process that prints its figures as one JSON line last; its failure,
+    timeout included, comes back as {"error": one line}. `memory_bytes` caps the worker's
+    address space (RLIMIT_AS), so that a tool which allocates too much fails inside the cap
+    instead of exhausting the machine."""
+    def limit() -> None:   # runs in the child, between fork and exec
+        if memory_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              check=False, preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        return {"error": f"failed after {time.perf_counter() - start:.1f} s: {last[:220]}"}
+    return dict(json.loads(lines[-1]))
 
 
 def load_average() -> str:
