@@ -12,6 +12,14 @@ from click.testing import CliRunner
 from costlab.cli import cli
 
 
+@pytest.fixture(autouse=True)
+def _plain_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output as a pipe gets it, whatever the shell running the tests sets: a test that wants
+    colour or a progress bar sets FORCE_COLOR itself."""
+    for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def run_cli() -> Callable[..., object]:
     """Invokes `costlab ARGS...` and returns the click Result (stdout and stderr apart)."""
