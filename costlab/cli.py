@@ -463,8 +463,11 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool,
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "markdown")
     result = run_check(lockfile, tolerance_pct=tolerance, allow_imports=allow_imports)
     document = check_document(result, show_all)
-    text = github_annotations(result) if fmt == "github" else write(document, fmt)
+    text = github_annotations(result) if fmt == "github" else \
+        write(document, fmt, to=_STDOUT[-1] if _STDOUT else sys.stdout)
     _echo(text, nl=False)
+    if fmt in ("json", "csv"):   # data on stdout: the verdict, in one line, on stderr
+        click.echo(document.title, err=True)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:

@@ -152,3 +152,13 @@ def test_tree_in_markdown_keeps_its_indentation(run_cli):
 def test_tree_does_not_mix_with_top(run_cli):
     result = run_cli("report", "lenet5", "--tree", "--top", "3")
     assert result.exit_code == 2 and "--tree" in result.stderr
+
+
+def test_check_with_json_on_stdout_says_its_verdict_on_stderr(run_cli, tmp_path, monkeypatch):
+    import json
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("snapshot", "lenet5").exit_code == 0
+    result = run_cli("check", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True
+    assert result.stderr == "costlab check: ok\n"
