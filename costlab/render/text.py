@@ -190,6 +190,7 @@ def write_terminal(document: Document, width: int | None = None, styled: bool = 
 
 
 _VERDICT_KEYS = ("verdict", "status")
+_GUIDES = "│├└─\u00a0 "
 
 
 def _table_lines(table: str, section: Section, columns: Sequence[Column],
@@ -208,18 +209,26 @@ def _table_lines(table: str, section: Section, columns: Sequence[Column],
     carried: dict[int, str | None] = {}
     for line in rows[rule + 1:]:
         marks = []
+        first = spans[0] if spans else (0, 0)
+        continued = not line[first[0]:first[1]].strip()   # a wrapped row's next line
         for index, (column, (start, end)) in enumerate(zip(columns, spans, strict=False)):
             cell = line[start:end]
             if not cell.strip():
                 continue
+            start += len(cell) - len(cell.lstrip())       # the text, not its padding
+            end = start + len(cell.strip())
             kind: str | None = None
             if column.key in _VERDICT_KEYS:   # a wrapped verdict keeps its first line's style
-                kind = verdict_style(cell) or carried.get(index)
+                kind = carried.get(index) if continued else verdict_style(cell)
                 carried[index] = kind
             elif section.key == "totals" and column.key == "value":
                 kind = "total"
+            elif column.key == "_tree":   # a module tree's guides, dim beside the names
+                guides = len(cell.strip()) - len(cell.strip().lstrip(_GUIDES))
+                if guides:
+                    marks.append((start, start + guides, "rule"))
             if kind:
-                marks.append((start, min(end, len(line)), kind))
+                marks.append((start, end, kind))
         painted.append((paint_spans(line, marks), "painted"))
     return painted
 
