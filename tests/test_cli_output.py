@@ -162,3 +162,17 @@ def test_check_with_json_on_stdout_says_its_verdict_on_stderr(run_cli, tmp_path,
     result = run_cli("check", "--format", "json")
     assert result.exit_code == 0 and json.loads(result.stdout)["ok"] is True
     assert result.stderr == "costlab check: ok\n"
+
+
+def test_a_model_of_one_module_is_its_own_tree(run_cli):
+    import json
+    args = ("report", "torch.nn:Linear", "--set", "in_features=8", "--set", "out_features=4",
+            "--input", "1x8", "--tree")
+    assert "(root)  Linear" in run_cli(*args).stdout
+    (row,) = json.loads(run_cli(*args, "--format", "json").stdout)["layers"]
+    assert (row["layer"], row["depth"], row["macs"]) == ("(root)", 0, 8 * 4)   # in x out
+
+
+def test_tree_needs_a_depth_of_one_or_more(run_cli):
+    result = run_cli("report", "lenet5", "--depth", "0", "--tree")
+    assert result.exit_code == 2 and "--depth 1" in result.stderr

@@ -97,6 +97,9 @@ class Analysis:
                  tree: bool = False) -> Document:
         """The report as a neutral document, for any writer (`top`: the N costliest layers
         only; `summary`: totals only; `tree`: every module down to the depth, nested)."""
+        if tree and self.depth == 0:
+            raise OptionError("--tree draws the modules down to --depth: give --depth 1 or "
+                              "more, or none for every module")
         rows = module_tree(self.full_cost, self.trace, self.depth).layers if tree else None
         return report_document(self, top=top, summary=summary, tree=rows)
 

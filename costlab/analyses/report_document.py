@@ -195,7 +195,8 @@ def report_document(analysis: Analyzed, *, top: int | None = None,
         columns = (*LAYER_COLUMNS, *TRAINING_LAYER_COLUMNS)
     title = ""
     if tree is not None:
-        rows = [{**row, "depth": layer.path.count(".") + 1, "_tree": label}
+        rows = [{**row, "depth": layer.path.count(".") + 1 if layer.path else 0,
+                 "_tree": label or row["layer"]}
                 for row, layer, label in zip(layer_rows(tree, analysis.cost.totals.macs), tree,
                                              tree_labels([r.path for r in tree]), strict=True)]
         columns = (Column("_tree", "layer", show="text"), Column("layer", "layer", show="data"),

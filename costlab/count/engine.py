@@ -204,5 +204,7 @@ def module_tree(cost: ModelCost, trace: Trace, depth: int | None = None) -> Mode
         for row in aggregate(cost, trace, level).layers:
             if row.path:
                 rows.setdefault(row.path, row)
+    if not rows:   # the model is one module (nn.Linear): its own row is the tree
+        return cost
     ranked = sorted(rows.values(), key=lambda r: (order[r.path], r.path.count(".")))
     return replace(cost, layers=tuple(ranked))
