@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 
 from costlab.render.style import strip_styles
-from costlab.render.tree import tree_labels
-from costlab.spec.sources import cite, sources_note
 from costlab.units import fmt_bytes
 
 RED, GREEN, BOLD = "\x1b[1;31m", "\x1b[32m", "\x1b[1m"
@@ -108,21 +106,6 @@ def test_sources_print_by_citation_with_the_id_in_a_footnote(run_cli):
     assert "| Lee, Table 4 " in out and "| Dominguez, Table 11 " in out
     assert "| 000 Table 4" not in out
     assert "Lee = document 000: D. Lee (Inha University), slides (Korean)" in out
-
-
-def test_cite_and_its_footnote():
-    assert cite("002", "Table 3") == "V1/V2 notes, Table 3"
-    assert cite("LeCun et al. 1998", "text") == "LeCun et al. 1998, text"   # as written
-    assert sources_note(["001", "001", "LeCun"]) == (
-        "sources: Dominguez = document 001: N. Dominguez, 'MobileNetV2: The Same but Better'")
-    assert sources_note(["LeCun"]) == ""
-
-
-def test_tree_labels_draw_the_nesting():
-    paths = ["a", "a.x", "a.x.k", "a.y", "a.y.k", "a.y.l", "b"]
-    nbsp = "\u00a0"
-    assert tree_labels(paths) == ["a", "├─x", f"│{nbsp * 2}└─k", "└─y", f"{nbsp * 3}├─k",
-                                  f"{nbsp * 3}└─l", "b"]
 
 
 def test_report_tree_rows_nest_and_parents_hold_their_children(run_cli):

@@ -1,0 +1,13 @@
+"""Citations of the documents that published the specs' figures."""
+
+from __future__ import annotations
+
+from costlab.spec.sources import cite, sources_note
+
+
+def test_cite_and_its_footnote():
+    assert cite("002", "Table 3") == "V1/V2 notes, Table 3"
+    assert cite("LeCun et al. 1998", "text") == "LeCun et al. 1998, text"   # as written
+    assert sources_note(["001", "001", "LeCun"]) == (
+        "sources: Dominguez = document 001: N. Dominguez, 'MobileNetV2: The Same but Better'")
+    assert sources_note(["LeCun"]) == ""
