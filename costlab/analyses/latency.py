@@ -217,7 +217,7 @@ def published_latency(target: Target) -> tuple[float, str, str] | None:
         return None
     for entry in target.spec.reported:
         if entry.metric == "latency_ms" and variant_matches(target.spec, entry, target.config):
-            return entry.value, entry.note, cite(entry.source, entry.table)
+            return entry.value, entry.note, cite(entry.source, entry.table, with_id=True)
     return None
 
 

@@ -33,11 +33,13 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
 )}
 
 
-def cite(source: str, table: str = "") -> str:
-    """`Lee, Table 4`; a source not listed (`LeCun et al. 1998`) as it is written."""
+def cite(source: str, table: str = "", with_id: bool = False) -> str:
+    """`Lee, Table 4`; a source not listed (`LeCun et al. 1998`) as it is written. `with_id`,
+    for a line that is a footnote already: `Lee, Table 4 (document 000)`."""
     known = SOURCES.get(str(source))
     name = known.short if known else str(source)
-    return f"{name}, {table}" if table else name
+    text = f"{name}, {table}" if table else name
+    return f"{text} ({_id(known.key)})" if with_id and known else text
 
 
 def sources_note(keys: Iterable[str]) -> str:
