@@ -159,3 +159,10 @@ def test_a_model_of_one_module_is_its_own_tree(run_cli):
 def test_tree_needs_a_depth_of_one_or_more(run_cli):
     result = run_cli("report", "lenet5", "--depth", "0", "--tree")
     assert result.exit_code == 2 and "--depth 1" in result.stderr
+
+
+def test_the_whole_tree_fits_80_columns(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = run_cli("report", "mobilenetv2", "--tree").stdout
+    assert max(map(len, out.splitlines())) <= 80
+    assert "│\u00a0\u00a0│\u00a0\u00a0├─conv" in out        # depth 4: bottleneck2.0.expand.conv
