@@ -8,6 +8,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -17,6 +18,7 @@ from costlab.analyses.metrics import sort_keys
 from costlab.choices import Device, DType, Optimizer, ParamConvention, TraceDevice, View
 from costlab.errors import CostlabError, OptionError, describe, first_line
 from costlab.render import Document, formats, resolve_format, write
+from costlab.render.progress import progress_bar
 
 if TYPE_CHECKING:
     from costlab.spec.variants import Variant
@@ -25,10 +27,17 @@ __all__ = ["cli", "main"]
 
 
 EXIT_OK, EXIT_GREW, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_PIPE = 141   # 128 + SIGPIPE: what a shell reports for `yes | head -1`
 EXIT_CODES = """Exit codes: 0 success; 1 a cost grew past its tolerance or budget (check, or
 reproduce --check: a report drifted); 2 bad input, including a model that fails, raises or
 calls sys.exit while it is built, traced or measured; 3 an internal error (a bug: please
-report it; --debug or COSTLAB_DEBUG=1 shows the traceback); 130 interrupted."""
+report it; --debug or COSTLAB_DEBUG=1 shows the traceback); 130 interrupted; 141 the reader
+of the output went away (costlab report m | head -1), silently."""
+
+
+class _PipeClosed(Exception):
+    """stdout's reader closed the pipe; not an OSError, so click does not turn it into
+    exit 1, which means "a cost grew"."""
 
 
 class _Cli(click.Group):
@@ -44,6 +53,9 @@ class _Cli(click.Group):
             warnings.simplefilter("default")
             try:
                 code = super().main(argv, *rest, **kwargs)
+            except _PipeClosed:
+                _silence_stdout()
+                sys.exit(EXIT_PIPE)
             except click.exceptions.Abort:
                 _fail("aborted", EXIT_INTERRUPTED)
             except click.ClickException as exc:
@@ -77,6 +89,8 @@ class _Command(click.Command):
         try:
             with contextlib.redirect_stdout(sys.stderr):
                 return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise _PipeClosed from exc
         except SystemExit as exc:   # costlab's commands return their code: this is user code
             raise CostlabError(f"the model called sys.exit({exc.code!r}) while it was built, "
                                "traced or measured") from exc
@@ -96,28 +110,47 @@ def _fail(message: str, code: int, exc: BaseException | None = None,
     sys.exit(code)
 
 
+def _silence_stdout() -> None:
+    """Points stdout at /dev/null, so that the interpreter's last flush at exit does not
+    fail again on the closed pipe (the recipe of Python's signal documentation)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[0] if lines else "(no message)"
 
 
 def _echo(text: str, nl: bool = True) -> None:
-    """Writes costlab's own output to the real stdout (user code's prints go to stderr)."""
-    click.echo(text, nl=nl, file=_STDOUT[-1] if _STDOUT else None)
+    """Writes costlab's own output to the real stdout (user code's prints go to stderr); the
+    writer decided on colour already (render.write), so click must not strip it."""
+    click.echo(text, nl=nl, file=_STDOUT[-1] if _STDOUT else None, color=True)
 
 
 def _write(text: str, output: str | None) -> None:
-    """To stdout (no -o, or `-o -`) or to the file named."""
+    """To stdout (no -o, or `-o -`) or to the file named, saying so on stderr."""
     if output is None or output == "-":
         _echo(text, nl=False)
         return
     from costlab.render.files import write_atomic
     write_atomic(output, text)
+    _wrote(output)
+
+
+def _wrote(path: str | Path) -> None:
+    """The one success line of a command that wrote a file: `wrote r.json (12.3 kB)`, on
+    stderr, so that a pipe from stdout stays clean."""
+    from costlab.units import fmt_bytes
+    click.echo(f"wrote {path} ({fmt_bytes(Path(path).stat().st_size)})", err=True)
 
 
 def _emit(document: Document, fmt: str | None, output: str | None) -> None:
-    """The document in the format asked, or the one -o's extension names (.json, .md ...)."""
-    _write(write(document, resolve_format(fmt, output)), output)
+    """The document in the format asked, or the one -o's extension names (.json, .md ...);
+    to stdout, fitted to (and coloured for) the terminal it may be."""
+    to_stdout = output is None or output == "-"
+    stream = (_STDOUT[-1] if _STDOUT else sys.stdout) if to_stdout else None
+    _write(write(document, resolve_format(fmt, output), to=stream), output)
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -203,7 +236,12 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 @_model_options
 @click.option("--params", "convention", type=_CONVENTIONS, default="torch", show_default=True,
               help="Parameter counting convention.")
-@click.option("--depth", type=click.IntRange(min=0), help="Sum rows up to this module depth.")
+@click.option("--depth", type=click.IntRange(min=0),
+              help="Sum rows up to this module depth (1: the model's children); with --tree, "
+                   "how deep the tree goes.")
+@click.option("--tree", is_flag=True,
+              help="The layer table as the module tree: every module down to --depth (all "
+                   "when not given), nested under its parent with its summed MACs and params.")
 @_written_options
 @click.option("--strict", is_flag=True, help="Fail when an op has no cost rule.")
 @click.option("--top", type=click.IntRange(min=1), metavar="N",
@@ -225,7 +263,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
            batch: int, inputs: tuple[str, ...], sets: tuple[str, ...], convention: str,
            depth: int | None, fmt: str | None, output: str | None, strict: bool,
            top: int | None, summary: bool, device: str, training: bool,
-           freeze: tuple[str, ...], optimizer: str) -> None:
+           freeze: tuple[str, ...], optimizer: str, tree: bool) -> None:
     """MACs, parameters and the layer table of MODEL (a spec name, a spec file, a zoo model
     such as torchvision:resnet50, timm:NAME or hf:DIR, or package.module:callable; settings may
     follow inline: mobilenetv2:alpha=0.5)."""
@@ -240,7 +278,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
                        inputs=[parse_input(s) for s in inputs] or None, params=convention,
                        depth=depth, strict=strict, settings=variant.settings, device=device,
                        training=training, freeze=freeze, optimizer=optimizer)
-    _emit(analysis.document(top=top, summary=summary), fmt, output)
+    _emit(analysis.document(top=top, summary=summary, tree=tree), fmt, output)
 
 
 @cli.command()
@@ -267,10 +305,12 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
     variant = parse_variant(model, _settings(sets))
-    analysis, mem = memory_analysis(
-        variant.model, dtype=dtype, view=view, training=training, optimizer=optimizer,
-        measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
-        batch=batch, inputs=[parse_input(s) for s in inputs] or None, settings=variant.settings)
+    with progress_bar(f"memory of {variant.name}") if measure else nullcontext() as bar:
+        analysis, mem = memory_analysis(
+            variant.model, dtype=dtype, view=view, training=training, optimizer=optimizer,
+            measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
+            batch=batch, inputs=[parse_input(s) for s in inputs] or None,
+            settings=variant.settings, progress=bar.update if bar else None)
     _emit(memory_document(analysis, mem, analysis.full_cost), fmt, output)
 
 
@@ -319,22 +359,14 @@ def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None
         from costlab.analyses.metrics import TRAINING_METRICS, default_metrics
         extra = [*(["latency_ms"] if latency else []), *(TRAINING_METRICS if training else ())]
         keys = list(dict.fromkeys([*(keys or [m.key for m in default_metrics()]), *extra]))
-    result = compare_models(_variants(models, alpha, resolution, num_classes, sets),
-                            params=convention, dtype=dtype, batch=batch,
-                            inputs=[parse_input(s) for s in inputs] or None, sort=sort,
-                            metrics=keys)
+    variants = _variants(models, alpha, resolution, num_classes, sets)
+    # a model or two take well under a second; more (or timing them) get a bar
+    with progress_bar("compare") if len(variants) > 2 or latency else nullcontext() as bar:
+        result = compare_models(variants, params=convention, dtype=dtype, batch=batch,
+                                inputs=[parse_input(s) for s in inputs] or None, sort=sort,
+                                metrics=keys, progress=bar.update if bar else None)
     document = stages_document(result) if per_stage else comparison_document(result)
     _emit(document, fmt, output)
-
-
-def _progress() -> Any:
-    """A one-line progress indicator on stderr, or nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(message: str) -> None:
-        click.echo(f"\r\x1b[K{message}...", err=True, nl=False)
-    return show
 
 
 @cli.command()
@@ -362,16 +394,12 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
     from costlab.analyses.latency_document import latency_document
     from costlab.papers.latency import claim_dict, seed001_proportionality
     from costlab.trace.inputs import parse_input
-    progress = _progress()
-    try:
+    with progress_bar("latency") as bar:
         report = measure_latency(
             _variants(models, alpha, resolution, num_classes, sets), device=device,
             dtype=dtype, batch=batch, threads=threads, min_time_s=min_time,
             per_layer=per_layer, inputs=[parse_input(s) for s in inputs] or None,
-            recalibrate=recalibrate, progress=progress)
-    finally:
-        if progress is not None:
-            click.echo("\r\x1b[K", err=True, nl=False)
+            recalibrate=recalibrate, progress=bar.say)
     claim = seed001_proportionality(report)
     _emit(latency_document(report, [claim_dict(claim)] if claim else []), fmt, output)
 
@@ -435,8 +463,11 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool,
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "markdown")
     result = run_check(lockfile, tolerance_pct=tolerance, allow_imports=allow_imports)
     document = check_document(result, show_all)
-    text = github_annotations(result) if fmt == "github" else write(document, fmt)
+    text = github_annotations(result) if fmt == "github" else \
+        write(document, fmt, to=_STDOUT[-1] if _STDOUT else sys.stdout)
     _echo(text, nl=False)
+    if fmt in ("json", "csv"):   # data on stdout: the verdict, in one line, on stderr
+        click.echo(document.title, err=True)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
@@ -498,7 +529,8 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
     out = Path(directory)
     if check:
         compared: list[str] = []
-        drifts = check_reports(out, tables, compared)
+        with progress_bar("reproduce --check") as bar:
+            drifts = check_reports(out, tables, compared, progress=bar.update)
         for drift in drifts:
             _echo(f"{drift.path}: differs from what the code computes "
                   f"(regenerate: costlab reproduce {drift.slug})".replace(" )", ")"))
@@ -507,9 +539,22 @@ def reproduce_cmd(tables: tuple[str, ...], directory: str, check: bool, list_onl
             _echo(f"{len(compared)} file{'s' * (len(compared) != 1)} in {out} up to date "
                   "(reports, figure data and the index)")
         return 1 if drifts else 0
-    for path in write_reports(out, tables, figures):
-        _echo(f"wrote {path}")
+    with progress_bar("reproduce") as bar:
+        written = write_reports(out, tables, figures, progress=bar.update)
+    _echo(f"wrote {_files_summary(written)} in {out}")
     return 0
+
+
+def _files_summary(paths: Sequence[Path]) -> str:
+    """`13 reports, the index, 9 CSV files, 5 PNG files`: what reproduce wrote, in one line."""
+    from collections import Counter
+
+    from costlab.ci.check_document import plural
+    from costlab.papers.reproduce import INDEX
+    kinds = Counter("the index" if p.name == INDEX else "report" if p.suffix == ".md"
+                    else f"{p.suffix[1:].upper()} file" for p in paths)
+    return ", ".join(kind if kind == "the index" else plural(n, kind)
+                     for kind, n in kinds.items()) or "nothing"
 
 
 @cli.command()
@@ -572,19 +617,17 @@ def sweep(model: str | None, grids: tuple[str, ...], sample: int | None, seed: i
     if fmt == "parquet" and output in (None, "-"):
         raise OptionError("--format parquet writes a file: give -o FILE.parquet")
     fmt = fmt if fmt == "parquet" else resolve_format(fmt, output)
-    with click.progressbar(length=1, label="sweep", file=sys.stderr,
-                           hidden=not sys.stderr.isatty()) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(1)
-        result = run_sweep(definition, workers=workers, scheduler=scheduler, progress=progress)
+    with progress_bar("sweep") as bar:
+        result = run_sweep(definition, workers=workers, scheduler=scheduler,
+                           progress=lambda done, total: bar.update(done, total))
     document = sweep_document(result, axes)
     if fmt == "parquet":
         write_parquet(document, str(output))
+        _wrote(str(output))
     else:
         _write(write(document, fmt), output)
     if plot and axes:
-        plot_sweep(document, axes, plot)
+        _wrote(plot_sweep(document, axes, plot))
     if not result.complete:
         click.echo(f"costlab: interrupted: wrote {len(result.rows)} of {result.total} rows",
                    err=True)

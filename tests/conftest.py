@@ -13,12 +13,15 @@ from costlab.cli import cli
 
 # The environment that changes what costlab prints or where it runs: a developer's terminal,
 # CI's GITHUB_ACTIONS and pytest-xdist's workers (which set COLUMNS=80) must not change a test.
-_AMBIENT = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY",
-            "COSTLAB_SCHEDULER", "COSTLAB_DEBUG", "COSTLAB_SPECS")
+_AMBIENT = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
+            "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "COSTLAB_SCHEDULER", "COSTLAB_DEBUG",
+            "COSTLAB_SPECS")
 
 
 @pytest.fixture(autouse=True)
 def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output as a pipe gets it, whatever the shell running the tests sets: a test that wants
+    colour or a progress bar sets FORCE_COLOR itself."""
     for name in _AMBIENT:
         monkeypatch.delenv(name, raising=False)
 

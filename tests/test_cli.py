@@ -207,7 +207,7 @@ def test_memory_training_table(run_cli):
                      "--view", "bottlenecks")
     assert result.exit_code == 0
     assert "optimizer state (momentum)" in result.stdout
-    assert "seed 001, section 5.1 formula" in result.stdout
+    assert "Dominguez, section 5.1 formula" in result.stdout   # seed 001, cited
 
 
 def test_memory_judges_table3_in_the_view_shown(run_cli):

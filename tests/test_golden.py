@@ -16,6 +16,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = {
     "report-lenet5": ["report", "lenet5"],
     "report-mobilenetv2-depth1": ["report", "mobilenetv2", "--depth", "1"],
+    "report-mobilenetv2-tree2": ["report", "mobilenetv2", "--depth", "2", "--tree"],
     "memory-lenet5": ["memory", "lenet5"],
     "memory-mobilenetv2": ["memory", "mobilenetv2", "--view", "bottlenecks", "--dtype", "fp16"],
     "compare-mobilenetv1-mobilenetv2": ["compare", "mobilenetv1", "mobilenetv2"],

@@ -14,7 +14,7 @@ from costlab.analyses.published import Comparison, compare_reported
 from costlab.analyses.report_document import LAYER_COLUMNS, config_line, layer_rows, report_document
 from costlab.analyses.training import Optimizer, TrainingAnalysis, analyze_training
 from costlab.choices import TraceDevice, View, parse_choice
-from costlab.count.engine import ModelCost, aggregate, count_costs
+from costlab.count.engine import ModelCost, aggregate, count_costs, module_tree
 from costlab.count.params import ParamConvention
 from costlab.errors import OptionError, TraceError
 from costlab.models.resolve import Target, resolve_model
@@ -93,10 +93,15 @@ class Analysis:
         frame["groups"] = frame["groups"].astype("Int64")
         return frame
 
-    def document(self, *, top: int | None = None, summary: bool = False) -> Document:
+    def document(self, *, top: int | None = None, summary: bool = False,
+                 tree: bool = False) -> Document:
         """The report as a neutral document, for any writer (`top`: the N costliest layers
-        only; `summary`: totals only)."""
-        return report_document(self, top=top, summary=summary)
+        only; `summary`: totals only; `tree`: every module down to the depth, nested)."""
+        if tree and self.depth == 0:
+            raise OptionError("--tree draws the modules down to --depth: give --depth 1 or "
+                              "more, or none for every module")
+        rows = module_tree(self.full_cost, self.trace, self.depth).layers if tree else None
+        return report_document(self, top=top, summary=summary, tree=rows)
 
     def to_markdown(self) -> str:
         return write(self.document(), "markdown")

@@ -3,7 +3,7 @@ and the stages of one family lined up."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import costlab.analyses.latency  # noqa: F401 - registers the "latency" work of latency_ms
@@ -45,9 +45,11 @@ def compare(variants: Sequence[Variant], *,
             params: ParamConvention | str = ParamConvention.TORCH,
             dtype: DType | str = DType.FP32, batch: int = 1,
             inputs: Sequence[Input] | None = None, sort: str | None = None,
-            metrics: Sequence[str] | None = None) -> CostComparison:
+            metrics: Sequence[str] | None = None,
+            progress: Callable[[int, int, str], None] | None = None) -> CostComparison:
     """Measures every variant on `metrics` (catalog keys; the defaults when None); `sort`
-    orders the rows by a metric (ascending) or by name."""
+    orders the rows by a metric (ascending) or by name. `progress(done, total, name)` is
+    called before each variant."""
     if not variants:
         raise OptionError("name at least one model to compare")
     chosen = select_metrics(metrics)
@@ -55,8 +57,12 @@ def compare(variants: Sequence[Variant], *,
     if sort is not None and sort not in allowed:
         raise OptionError(f"cannot sort by {sort!r}; one of {', '.join(allowed)}")
     convention, dtype = parse_choice(ParamConvention, params), parse_choice(DType, dtype)
-    rows = [measure(v, params=convention, dtype=dtype, batch=batch, inputs=inputs,
-                    metrics=chosen) for v in variants]
+    rows = []
+    for done, variant in enumerate(variants):
+        if progress is not None:
+            progress(done, len(variants), variant.name)
+        rows.append(measure(variant, params=convention, dtype=dtype, batch=batch,
+                            inputs=inputs, metrics=chosen))
     ordered = rows if sort is None else sorted(
         rows, key=lambda r: r.name if sort == "name" else r.values[sort])
     return CostComparison(tuple(ordered), rows[0], convention, dtype, chosen)

@@ -36,6 +36,7 @@ from costlab.analyses.roofline import Roofline, load_roofline, time_call
 from costlab.choices import Device, DType, parse_choice
 from costlab.errors import OptionError
 from costlab.models.resolve import Target, resolve_model
+from costlab.spec.sources import cite
 from costlab.spec.variants import Variant
 from costlab.trace.inputs import Input
 from costlab.units import fmt_bytes
@@ -216,7 +217,7 @@ def published_latency(target: Target) -> tuple[float, str, str] | None:
         return None
     for entry in target.spec.reported:
         if entry.metric == "latency_ms" and variant_matches(target.spec, entry, target.config):
-            return entry.value, entry.note, f"seed {entry.source}, {entry.table}".strip(", ")
+            return entry.value, entry.note, cite(entry.source, entry.table, with_id=True)
     return None
 
 

@@ -19,6 +19,7 @@ from costlab.analyses.training import TrainingMemory
 from costlab.choices import DType
 from costlab.count.engine import ModelCost
 from costlab.render.section import Column, Document, Section, Unit
+from costlab.spec.sources import cite, sources_note
 
 __all__ = ["VIEW_MEANING", "memory_document"]
 
@@ -117,12 +118,13 @@ def _training(t: TrainingMemory) -> Section:
             ("step_peak_bytes", "one step's peak (saved + gradients + in flight)",
              t.step_peak_bytes),
             ("total_bytes", "total", t.total_bytes),
-            ("formula_bytes", "seed 001, section 5.1 formula on this model", t.formula_bytes)]
+            ("formula_bytes", f"{cite('001', 'section 5.1')} formula on this model",
+             t.formula_bytes)]
     columns = (Column("label", ""), Column("bytes", "", Unit.BYTES),
                Column("bytes", "bytes", Unit.INT))
     return Section("training", f"training memory, batch {t.batch}, {t.dtype}", columns,
                    tuple({"key": k, "label": label, "bytes": value} for k, label, value in rows),
-                   json_as="mapping", json_mapping=("key", "bytes"),
+                   (sources_note(["001"]),), json_as="mapping", json_mapping=("key", "bytes"),
                    json_extra={"dtype": t.dtype, "optimizer": t.optimizer, "batch": t.batch,
                                "saved_tensors": t.saved_tensors})
 
@@ -159,7 +161,8 @@ def _feature_maps(mem: MemoryAnalysis, cost: ModelCost) -> Section:
                Column("output_bytes", "out bytes", Unit.BYTES),
                Column("feature_map_elements", "(N_in+N_out)xHxW", Unit.INT, priority=1))
     return Section("layers", "feature maps per layer ((N_in + N_out) x H x W at the input "
-                   "resolution: seed 001, Table A1)", columns, rows)
+                   f"resolution: {cite('001', 'Table A1')})", columns, rows,
+                   (sources_note(["001"]),))
 
 
 def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCost) -> Document:

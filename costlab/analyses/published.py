@@ -20,6 +20,7 @@ from costlab.count.params import ParamConvention, count_params
 from costlab.registry import registrar
 from costlab.render.section import Column, Section, Unit
 from costlab.spec.schema import ArchSpec, Reported, Scalar
+from costlab.spec.sources import cite, sources_note
 from costlab.trace.recorder import Trace
 
 __all__ = ["Comparison", "FigureSources", "PUBLISHED_METRICS", "register_published_metric",
@@ -195,13 +196,13 @@ def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
 def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
     """One record per judged figure: the same keys in every document that shows them."""
     return [{
-        "source": c.entry.source, "table": c.entry.table, "metric": c.entry.metric,
+        "source": c.entry.source, "table": c.entry.table,
+        "citation": cite(c.entry.source, c.entry.table), "metric": c.entry.metric,
         "at": c.entry.at, "variant": dict(c.entry.variant), "published": c.entry.published,
         "published_value": c.entry.value, "computed": c.computed, "counted_as": c.convention,
         "difference_pct": round(c.diff_pct, 2) if math.isfinite(c.diff_pct) else None,
         "verdict": c.verdict, "reading": c.reading,
         "_verdict": c.shown_verdict,
-        "_where": f"{c.entry.source} {c.entry.table}".strip(),
         "_metric": f"{c.entry.metric}@{c.entry.at}" if c.entry.at else c.entry.metric,
     } for c in comparisons]
 
@@ -209,7 +210,7 @@ def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
 def published_section(comparisons: Sequence[Comparison], title: str,
                       notes: Sequence[str] = ()) -> Section:
     """Published beside computed, with the difference and the verdict."""
-    columns = (Column("_where", "source"), Column("_metric", "metric"),
+    columns = (Column("citation", "source"), Column("_metric", "metric"),
                Column("counted_as", "counted as", priority=2),
                Column("published", "published", Unit.INT),
                Column("computed", "computed", Unit.INT),
@@ -217,5 +218,6 @@ def published_section(comparisons: Sequence[Comparison], title: str,
                Column("verdict", "verdict", show="data"),
                Column("_verdict", "verdict", show="text"),
                Column("reading", "reading", priority=1))
+    footnote = sources_note(c.entry.source for c in comparisons)
     return Section("published", title, columns, tuple(published_rows(comparisons)),
-                   tuple(notes))
+                   (*notes, *([footnote] if footnote else [])))

@@ -17,7 +17,9 @@ from costlab.analyses.training_document import (
     with_training_columns,
 )
 from costlab.count.engine import LayerCost, ModelCost
+from costlab.errors import OptionError
 from costlab.render.section import Column, Document, Section, Unit
+from costlab.render.tree import tree_labels
 from costlab.spec.schema import Scalar
 from costlab.trace.inputs import InputSpec
 
@@ -166,11 +168,17 @@ LONG_TABLE_ROWS = 40
 
 
 def report_document(analysis: Analyzed, *, top: int | None = None,
-                    summary: bool = False) -> Document:
+                    summary: bool = False, tree: Sequence[LayerCost] | None = None
+                    ) -> Document:
     """The whole report: heading, totals, op classes, layers, published figures, gaps.
 
-    `top`: only the N layers with the most MACs, costliest first; `summary`: totals only.
+    `top`: only the N layers with the most MACs, costliest first; `summary`: totals only;
+    `tree`: the layer table as a module tree, these rows (count.engine.module_tree: every
+    module down to the depth, parents before children) drawn with their nesting.
     """
+    if tree is not None and (top is not None or summary or analysis.training is not None):
+        raise OptionError("--tree shows every module in its place: it does not mix with "
+                          "--top, --summary or --training")
     inputs = ", ".join(map(str, analysis.inputs))   # 1x3x224x224, or 1x128:int64
     heading: tuple[str, ...] = (config_line(analysis.name, analysis.config),
                                 f"input {inputs}; parameters counted under the "
@@ -186,6 +194,14 @@ def report_document(analysis: Analyzed, *, top: int | None = None,
         sections += training_sections(analysis.training, only_training)
         columns = (*LAYER_COLUMNS, *TRAINING_LAYER_COLUMNS)
     title = ""
+    if tree is not None:
+        rows = [{**row, "depth": layer.path.count(".") + 1 if layer.path else 0,
+                 "_tree": label or row["layer"]}
+                for row, layer, label in zip(layer_rows(tree, analysis.cost.totals.macs), tree,
+                                             tree_labels([r.path for r in tree]), strict=True)]
+        columns = (Column("_tree", "layer", show="text"), Column("layer", "layer", show="data"),
+                   *LAYER_COLUMNS[1:])
+        title = "module tree (a parent's row sums its children's: rows overlap)"
     if top is not None:
         shown = sorted(rows, key=lambda r: -int(r["macs"]))[:top]
         title = f"the {len(shown)} costliest of {len(rows)} layers, by MACs"
@@ -194,7 +210,8 @@ def report_document(analysis: Analyzed, *, top: int | None = None,
     totals = analysis.cost.totals
     footer = (f"total: {totals.macs:,} MACs, {totals.params:,} params "
               f"({analysis.cost.param_convention})",) if len(rows) > LONG_TABLE_ROWS else ()
-    meta = {**analysis_meta(analysis), "conventions": analysis.conventions}
+    meta = {**analysis_meta(analysis), "conventions": analysis.conventions,
+            **({"tree": True} if tree is not None else {})}
     if summary:
         return Document("report", heading, (sections[0], _unsupported(analysis.cost)), meta,
                         primary="totals")

@@ -13,7 +13,8 @@ from costlab.errors import RuleError, UnsupportedOpsError, describe
 from costlab.trace.recorder import ModuleCall, OpEvent, Trace
 from costlab.units import Shape, numel
 
-__all__ = ["LayerCost", "Totals", "ModelCost", "op_cost", "count_costs", "aggregate"]
+__all__ = ["LayerCost", "Totals", "ModelCost", "op_cost", "count_costs", "aggregate",
+           "module_tree"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +185,26 @@ def aggregate(cost: ModelCost, trace: Trace, depth: int) -> ModelCost:
             sum(m.elementwise for m in members),
             numel(out_shape), dict(macs_by_class)))
     return replace(cost, layers=tuple(rows))
+
+
+def module_tree(cost: ModelCost, trace: Trace, depth: int | None = None) -> ModelCost:
+    """Every module down to `depth` (all of them when None), parents before their children
+    in execution order, each summed over the leaf rows under it: the rows of a tree view.
+    Unlike `aggregate`, rows overlap (a parent holds its children), so they do not sum to
+    the totals; the root is left out (the totals are the root)."""
+    deepest = max((len(row.path.split(".")) for row in cost.layers if row.path), default=0)
+    last = deepest if depth is None else min(depth, deepest)
+    order: dict[str, int] = {}   # a module's place: its first leaf's
+    for i, row in enumerate(cost.layers):
+        parts = row.path.split(".")
+        for n in range(1, len(parts) + 1):
+            order.setdefault(".".join(parts[:n]), i)
+    rows: dict[str, LayerCost] = {}
+    for level in range(1, last + 1):
+        for row in aggregate(cost, trace, level).layers:
+            if row.path:
+                rows.setdefault(row.path, row)
+    if not rows:   # the model is one module (nn.Linear): its own row is the tree
+        return cost
+    ranked = sorted(rows.values(), key=lambda r: (order[r.path], r.path.count(".")))
+    return replace(cost, layers=tuple(ranked))

@@ -4,7 +4,7 @@ behind the figures, and the drift check over all of them."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,14 +68,21 @@ def render_index(tables: dict[str, PaperTable]) -> str:
     return "\n".join(parts)
 
 
-def reproduce(names: Sequence[str] = (), evaluator: Evaluator | None = None
-              ) -> dict[str, str]:
+Progress = Callable[[int, int, str], None]   # (done, total, the table now computed)
+
+
+def reproduce(names: Sequence[str] = (), evaluator: Evaluator | None = None,
+              progress: Progress | None = None) -> dict[str, str]:
     """File name -> text: the reports named (all by default); with all of them, also the
     index and the CSV data behind every figure. `evaluator` shares analyses with another
-    caller (the figures, the tests), a fresh one otherwise."""
+    caller (the figures, the tests), a fresh one otherwise; `progress` hears of each table."""
     evaluator = evaluator or Evaluator()
     selected = select_tables(names)
-    tables = {slug: TABLES[slug](evaluator) for slug in selected}
+    tables = {}
+    for done, slug in enumerate(selected):
+        if progress is not None:
+            progress(done, len(selected), slug)
+        tables[slug] = TABLES[slug](evaluator)
     files = {f"{slug}.md": render_report(slug, table) for slug, table in tables.items()}
     if not names:
         files[INDEX] = render_index(tables)
@@ -83,11 +90,11 @@ def reproduce(names: Sequence[str] = (), evaluator: Evaluator | None = None
     return files
 
 
-def write_reports(directory: Path, names: Sequence[str] = (), figures: bool = False
-                  ) -> list[Path]:
+def write_reports(directory: Path, names: Sequence[str] = (), figures: bool = False,
+                  progress: Progress | None = None) -> list[Path]:
     """Writes the reports (and, for all tables or with `figures`, the figures' PNG files),
     each atomically; the directory is made only once everything is computed."""
-    texts = reproduce(names)
+    texts = reproduce(names, progress=progress)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -98,6 +105,8 @@ def write_reports(directory: Path, names: Sequence[str] = (), figures: bool = Fa
         write_atomic(directory / name, text)
         written.append(directory / name)
     if not names or figures:
+        if progress is not None:
+            progress(len(select_tables(names)), len(select_tables(names)), "figures")
         from costlab.papers.figures import draw_figures
         written += draw_figures(directory)
     return written
@@ -111,11 +120,12 @@ class Drift:
 
 
 def check_reports(directory: Path, names: Sequence[str] = (),
-                  checked: list[str] | None = None) -> list[Drift]:
+                  checked: list[str] | None = None,
+                  progress: Progress | None = None) -> list[Drift]:
     """Files in `directory` that are missing or differ from what the code computes now;
     `checked`, when given, receives the name of every file compared."""
     drifts = []
-    for name, text in reproduce(names).items():
+    for name, text in reproduce(names, progress=progress).items():
         if checked is not None:
             checked.append(name)
         path = directory / name

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import PurePath
+from typing import TextIO
 
 from costlab.errors import OptionError
 from costlab.render.data import write_csv, write_json
 from costlab.render.html import write_html
 from costlab.render.latex import write_latex
 from costlab.render.section import Column, Document, Section, Unit
-from costlab.render.text import write_markdown, write_terminal
+from costlab.render.style import wants_style
+from costlab.render.text import terminal_width, write_markdown, write_terminal
 
 __all__ = ["Column", "Document", "Section", "Unit", "WRITERS", "EXTENSIONS", "register_writer",
            "write", "formats", "resolve_format"]
@@ -59,9 +61,13 @@ def resolve_format(fmt: str | None, output: str | None) -> str:
     return fmt
 
 
-def write(document: Document, fmt: str = "table") -> str:
-    """The document in one format; deterministic for the same document."""
+def write(document: Document, fmt: str = "table", to: TextIO | None = None) -> str:
+    """The document in one format; deterministic for the same document. `to`: the stream
+    the text goes to; the terminal table is fitted to it, and in colour when it is a terminal
+    that takes colour (never when piped, or with NO_COLOR set)."""
     writer = WRITERS.get(str(fmt))
     if writer is None:
         raise OptionError(f"unknown format {fmt!r}; one of {', '.join(WRITERS)}")
+    if to is not None and writer is write_terminal:
+        return write_terminal(document, terminal_width(to), styled=wants_style(to))
     return writer(document)

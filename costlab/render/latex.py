@@ -12,7 +12,10 @@ __all__ = ["escape", "write_latex"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-            "^": r"\textasciicircum{}", "—": "---"}
+            "^": r"\textasciicircum{}", "—": "---", "…": r"\ldots{}",
+            # a module tree's guides (render/tree.py), which pdflatex's fonts do not have
+            "│": r"\textbar{}", "├": r"\textbar{}", "└": r"\textbar{}", "─": "-",
+            "\u00a0": "~"}
 _PATTERN = re.compile("|".join(re.escape(c) for c in _SPECIAL))
 
 

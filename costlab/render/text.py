@@ -1,20 +1,24 @@
 """The terminal and markdown writers: heading lines, then each section's title, table and
-notes. Terminal tables fit the terminal; markdown never wraps, so it pastes whole."""
+notes. Terminal tables fit the terminal, in colour when asked (style.py); markdown never
+wraps, so it pastes whole."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from typing import TextIO
 
 import tabulate as tabulate_module
 from tabulate import tabulate
 
 from costlab.render.cells import format_cell, is_numeric
 from costlab.render.section import Column, Document, Section, text_columns
+from costlab.render.style import paint, paint_spans, verdict_style
 
 __all__ = ["terminal_width", "write_terminal", "write_markdown", "text_table"]
 
@@ -22,13 +26,13 @@ DEFAULT_WIDTH = 100
 _MIN_PROSE_WIDTH = 8   # prose wraps between words, so it reads even this narrow
 
 
-def terminal_width() -> int:
-    """$COLUMNS if set, else the terminal's width when stdout is one, else 100: piped output
-    does not depend on the window it was piped from."""
+def terminal_width(stream: TextIO | None = None) -> int:
+    """$COLUMNS if set, else the terminal's width when `stream` (stdout) is one, else 100:
+    piped output does not depend on the window it was piped from."""
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) >= 40:
         return int(columns)
-    if sys.stdout.isatty():
+    if (stream or sys.stdout).isatty():
         return max(40, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
     return DEFAULT_WIDTH
 
@@ -36,12 +40,13 @@ def terminal_width() -> int:
 @contextmanager
 def _tight_columns() -> Iterator[None]:
     """Columns as wide as their widest cell (tabulate pads headers by 2 by default)."""
-    saved = tabulate_module.MIN_PADDING
+    saved = tabulate_module.MIN_PADDING, tabulate_module.PRESERVE_WHITESPACE
     tabulate_module.MIN_PADDING = 0
+    tabulate_module.PRESERVE_WHITESPACE = True   # a tree label's indentation is its meaning
     try:
         yield
     finally:
-        tabulate_module.MIN_PADDING = saved
+        tabulate_module.MIN_PADDING, tabulate_module.PRESERVE_WHITESPACE = saved
 
 
 def _cells(section: Section, columns: Sequence[Column]) -> list[list[str]]:
@@ -64,9 +69,9 @@ def _width(text: str) -> int:
     return max(map(len, text.splitlines()), default=0)
 
 
-def _fit(section: Section, width: int) -> tuple[str, list[str]]:
+def _fit(section: Section, width: int) -> tuple[str, list[str], list[Column]]:
     """The table with the fewest low-priority columns left out that fits `width`, then the
-    widest text column wrapped; returns it and the labels left out."""
+    widest text column wrapped; returns it, the labels left out and the columns shown."""
     columns = list(text_columns(section.columns))
     dropped: list[str] = []
     levels = sorted({c.priority for c in columns if c.priority > 0}, reverse=True)
@@ -88,7 +93,7 @@ def _fit(section: Section, width: int) -> tuple[str, list[str]]:
         else:   # the last resort: the widest name loses its middle, marked with an ellipsis
             table = text_table(headers, _ellipsized(headers, cells, align, excess), "simple",
                                align)
-    return table, dropped
+    return table, dropped, columns
 
 
 def _ellipsized(headers: Sequence[str], cells: Sequence[Sequence[str]], align: Sequence[str],
@@ -149,27 +154,83 @@ def _wrap(lines: Sequence[str], width: int) -> list[str]:
     return out
 
 
-def write_terminal(document: Document, width: int | None = None) -> str:
+def write_terminal(document: Document, width: int | None = None, styled: bool = False) -> str:
     """Plain text fitted to `width` (default: the terminal's): no line wider unless a single
-    word is."""
+    word is. `styled` adds ANSI colour and bold around spans, the text left as it is."""
     width = width or terminal_width()
-    parts = [*_wrap([document.title], width), ""] if document.title else []
-    parts += _wrap(document.heading, width)
+    lines: list[tuple[str, str]] = []   # (line, style kind)
+
+    def add(texts: Sequence[str], kind: str = "") -> None:
+        lines.extend((line, kind) for line in _wrap(texts, width))
+
+    if document.title:
+        add([document.title], "title")
+        lines.append(("", ""))
+    for i, line in enumerate(document.heading):
+        add([line], "heading" if i == 0 else "")
     for section in document.sections:
-        if parts:
-            parts.append("")
+        if lines:
+            lines.append(("", ""))
         if section.title:
-            parts += _wrap([section.title], width)
+            add([section.title], "section")
         if section.rows and text_columns(section.columns):
-            table, dropped = _fit(section, width)
-            parts.append(table)
+            table, dropped, shown = _fit(section, width)
+            lines += _table_lines(table, section, shown, styled)
             if dropped:
-                parts += _wrap([f"(left out to fit {width} columns: {', '.join(dropped)}; "
-                                "--format markdown shows every column)"], width)
-        parts += _wrap(section.notes, width)
+                add([f"(left out to fit {width} columns: {', '.join(dropped)}; "
+                     "--format markdown shows every column)"], "note")
+        add(section.notes, "note")
     if document.footer:
-        parts += ["", *_wrap(document.footer, width)]
-    return "\n".join(parts) + "\n"
+        lines.append(("", ""))
+        add(document.footer, "total")
+    if styled:
+        return "\n".join(paint(line, kind) if kind != "painted" else line
+                         for line, kind in lines) + "\n"
+    return "\n".join(line for line, _ in lines) + "\n"
+
+
+_VERDICT_KEYS = ("verdict", "_verdict", "status")   # _verdict: the shown form of a verdict
+_GUIDES = "│├└─\u00a0 "
+
+
+def _table_lines(table: str, section: Section, columns: Sequence[Column],
+                 styled: bool) -> list[tuple[str, str]]:
+    """A table's lines with their styles: headers bold, the rule dim, verdict cells by what
+    they say, the numbers of the totals bold. Cell spans come from the rule's dashes."""
+    rows = table.split("\n")
+    if not styled:
+        return [(line, "") for line in rows]
+    rule = next((i for i, line in enumerate(rows) if line and set(line) <= {"-", " "}), None)
+    if rule is None:
+        return [(line, "") for line in rows]
+    spans = [m.span() for m in re.finditer(r"-+", rows[rule])]
+    painted: list[tuple[str, str]] = [(line, "header") for line in rows[:rule]]
+    painted.append((rows[rule], "rule"))
+    carried: dict[int, str | None] = {}
+    for line in rows[rule + 1:]:
+        marks = []
+        first = spans[0] if spans else (0, 0)
+        continued = not line[first[0]:first[1]].strip()   # a wrapped row's next line
+        for index, (column, (start, end)) in enumerate(zip(columns, spans, strict=False)):
+            cell = line[start:end]
+            if not cell.strip():
+                continue
+            start += len(cell) - len(cell.lstrip())       # the text, not its padding
+            end = start + len(cell.strip())
+            kind: str | None = None
+            if column.key in _VERDICT_KEYS:   # a wrapped verdict keeps its first line's style
+                kind = carried.get(index) if continued else verdict_style(cell)
+                carried[index] = kind
+            elif section.key == "totals" and column.key == "value":
+                kind = "total"
+            elif column.key == "_tree":   # a module tree's guides, dim beside the names
+                guides = len(cell.strip()) - len(cell.strip().lstrip(_GUIDES))
+                if guides:
+                    marks.append((start, start + guides, "rule"))
+            if kind:
+                marks.append((start, end, kind))
+        painted.append((paint_spans(line, marks), "painted"))
+    return painted
 
 
 def write_markdown(document: Document) -> str:

@@ -20,7 +20,7 @@ from tests.conftest import TOY_SPEC
 
 def test_published_latency_of_the_exact_configuration() -> None:
     ms, device, source = published_latency(resolve_model("mobilenetv2"))  # type: ignore[misc]
-    assert (ms, source) == (75.0, "seed 000, Table 4") and "Pixel 1" in device
+    assert (ms, source) == (75.0, "Lee, Table 4 (document 000)") and "Pixel 1" in device
     wide = published_latency(resolve_model("mobilenetv2", settings={"alpha": 1.4}))
     assert wide is not None and wide[0] == 143.0
     assert published_latency(resolve_model("mobilenetv2", settings={"alpha": 0.5})) is None

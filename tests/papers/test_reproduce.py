@@ -107,7 +107,7 @@ def test_prose_follows_the_spec(tmp_path, monkeypatch, generated):
 def test_check_finds_drift_and_missing(tmp_path, run_cli, generated, monkeypatch):
     # The check compares with what the code computes: the fixture's output, computed once
     # (test_committed_reports_match_the_code holds it to the committed reports).
-    monkeypatch.setattr(reproduce_module, "reproduce", lambda names=(): generated)
+    monkeypatch.setattr(reproduce_module, "reproduce", lambda names=(), progress=None: generated)
     shutil.copytree(REPORTS, tmp_path / "reports")
     assert run_cli("reproduce", "--check", "-o", str(tmp_path / "reports")).exit_code == 0
     stale = tmp_path / "reports" / "mobilenet-v1-vs-v2.md"

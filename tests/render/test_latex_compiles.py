@@ -12,6 +12,7 @@ PDFLATEX = shutil.which("pdflatex")
 
 @pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not installed (CI installs it)")
 @pytest.mark.parametrize("args", [["report", "mobilenetv2", "--depth", "1"],
+                                  ["report", "mobilenetv2", "--depth", "3", "--tree"],
                                   ["memory", "mobilenetv2"],
                                   ["compare", "mobilenetv1", "mobilenetv2:alpha=0.5"]])
 def test_latex_output_compiles(args, run_cli, tmp_path):

@@ -12,6 +12,7 @@ from costlab.render.data import schema_for
 COMMANDS = {
     "report": ["report", "mobilenetv2"],
     "report_depth": ["report", "shufflenetv1", "--depth", "1", "--params", "folded"],
+    "report_tree": ["report", "mobilenetv2", "--depth", "2", "--tree"],
     "report_training": ["report", "mobilenetv1", "--alpha", "0.25", "--training"],
     "memory": ["memory", "mobilenetv2", "--view", "bottlenecks"],
     "memory_training": ["memory", "lenet5", "--training", "--optimizer", "momentum"],
