@@ -10,9 +10,6 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 
-import tabulate as tabulate_module
-from tabulate import tabulate
-
 from costlab.render.cells import format_cell, is_numeric
 from costlab.render.section import Column, Document, Section, text_columns
 
@@ -36,6 +33,7 @@ def terminal_width() -> int:
 @contextmanager
 def _tight_columns() -> Iterator[None]:
     """Columns as wide as their widest cell (tabulate pads headers by 2 by default)."""
+    import tabulate as tabulate_module   # here: importing it reads package metadata (50 ms)
     saved = tabulate_module.MIN_PADDING
     tabulate_module.MIN_PADDING = 0
     try:
@@ -54,6 +52,7 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: str
                tight: bool = True) -> str:
     """A tabulate table of preformatted cells (numbers are never re-parsed); `tight` columns
     are as wide as their widest cell."""
+    from tabulate import tabulate   # imported on first use, not by `costlab --help`
     with _tight_columns() if tight else nullcontext():
         return tabulate(rows, headers=list(headers), tablefmt=style, colalign=list(align),
                         disable_numparse=True, maxcolwidths=list(limits) if limits else None,

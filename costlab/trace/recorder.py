@@ -113,13 +113,13 @@ class _Registry:
 
     def meta(self, tensor: torch.Tensor, kind: str = "activation",
              storage: int | None = None) -> TensorMeta:
+        shape = tuple(tensor.shape)
         found = self._metas.get(id(tensor))
-        if found is not None and found.shape == tuple(tensor.shape):
+        if found is not None and found.shape == shape:
             return found
         tid = len(self._alive)
         self._alive.append(tensor)
-        meta = TensorMeta(tid, tid if storage is None else storage, tuple(tensor.shape),
-                          tensor.dtype, kind)
+        meta = TensorMeta(tid, tid if storage is None else storage, shape, tensor.dtype, kind)
         self._metas[id(tensor)] = meta
         return meta
 
@@ -425,16 +425,11 @@ def _record(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Ten
     # (linear stays linear): the trace always runs outside it, under no_grad unless training.
     try:
         with torch.inference_mode(False), torch.no_grad():
-            named_params = walk.members("_parameters")
-            named_buffers = walk.members("_buffers")
-            stand_ins = {id(t): _stand_in(t, nn.Parameter, device) for _, t in named_params}
-            by_name = {name: stand_ins[id(t)] for name, t in named_params}
+            swapped = walk.swap_in(lambda t, wrap: _stand_in(t, wrap, device))
             for name in frozen:
-                by_name[name].requires_grad_(False)
-            stand_ins |= {id(t): _stand_in(t, None, device) for _, t in named_buffers}
-            params = {name: registry.meta(t, "param") for name, t in by_name.items()}
-            buffers = {name: registry.meta(stand_ins[id(t)], "buffer")
-                       for name, t in named_buffers}
+                swapped.params[name].requires_grad_(False)
+            params = {name: registry.meta(t, "param") for name, t in swapped.params.items()}
+            buffers = {name: registry.meta(t, "buffer") for name, t in swapped.buffers.items()}
             args, kwargs = _call_tensors(specs, device, vocab_size)
             for arg in (*args, *kwargs.values()):
                 arg.requires_grad_(input_grads and training and arg.dtype.is_floating_point)
@@ -442,7 +437,6 @@ def _record(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Ten
             if any(m.training != training or type(m).train is not nn.Module.train
                    for _, m in walk.modules):   # else model.train would change nothing
                 model.train(training)
-            walk.swap(stand_ins)
             with torch.enable_grad() if training else contextlib.nullcontext(), \
                     torch.device(device), recorder, \
                     nodes.hook() if training else contextlib.nullcontext():
@@ -472,7 +466,7 @@ def _record(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Ten
     module_types = {name: type(m).__name__ for name, m in walk.modules}
     batch_norms = frozenset(name for name, m in walk.modules
                             if isinstance(m, nn.modules.batchnorm._BatchNorm))
-    without_grad = frozenset(name for name, p in named_params if not p.requires_grad)
+    without_grad = frozenset(swapped.frozen)
     events = _label_backward(recorder.events, forward_events, nodes, registry) if training \
         else tuple(recorder.events)
     return Trace(events, tuple(calls), input_metas, outputs, params, buffers,
@@ -494,30 +488,41 @@ class _Walk:
                 self.modules.append((path, module))
             self.paths[id(module)] = path
 
-    def members(self, table: str) -> list[tuple[str, torch.Tensor]]:
-        """The parameters ("_parameters") or buffers ("_buffers") by qualified name, each
-        tensor once at its first name: named_parameters() and named_buffers()."""
-        seen: set[int] = set()
-        found = []
-        for prefix, module in self.modules:
-            for name, tensor in vars(module)[table].items():
-                if tensor is None or id(tensor) in seen:
-                    continue
-                seen.add(id(tensor))
-                found.append((f"{prefix}.{name}" if prefix else name, tensor))
-        return found
-
-    def swap(self, stand_ins: Mapping[int, torch.Tensor]) -> None:
-        """Each module's parameter and buffer tables replaced by tables of stand-ins (by the
-        id of the tensor they stand in for: tied weights stay tied), as
+    def swap_in(self, make: Callable[[torch.Tensor, type | None], torch.Tensor]) -> _StandIns:
+        """Each module's parameter and buffer tables replaced by tables of stand-ins, made
+        by `make(tensor, nn.Parameter or None)` once per tensor (tied weights stay tied), as
         torch.func.functional_call swaps them, at a fraction of its cost. The caller puts the
         modules' own tables back."""
-        for _, module in self.modules:
+        swapped = _StandIns({}, {}, [])
+        made: dict[str, dict[int, torch.Tensor]] = {"_parameters": {}, "_buffers": {}}
+        for prefix, module in self.modules:
             state = vars(module)
-            for table in ("_parameters", "_buffers"):
-                if state[table]:
-                    state[table] = {name: None if t is None else stand_ins[id(t)]
-                                    for name, t in state[table].items()}
+            for table, found, wrap in (("_parameters", swapped.params, nn.Parameter),
+                                       ("_buffers", swapped.buffers, None)):
+                if not state[table]:
+                    continue
+                stand_ins: dict[str, torch.Tensor | None] = {}
+                for name, tensor in state[table].items():
+                    stand_in = None if tensor is None else made[table].get(id(tensor))
+                    if tensor is not None and stand_in is None:
+                        stand_in = made[table][id(tensor)] = make(tensor, wrap)
+                        qualified = f"{prefix}.{name}" if prefix else name
+                        found[qualified] = stand_in
+                        if wrap is not None and not tensor.requires_grad:
+                            swapped.frozen.append(qualified)
+                    stand_ins[name] = stand_in
+                state[table] = stand_ins
+        return swapped
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _StandIns:
+    """The stand-ins swapped in, by qualified name, each tensor once at its first name (the
+    names of named_parameters() and named_buffers()), and the parameters that need no grad."""
+
+    params: dict[str, torch.Tensor]
+    buffers: dict[str, torch.Tensor]
+    frozen: list[str]
 
 
 def _tensors(value: Any) -> Sequence[torch.Tensor]:
