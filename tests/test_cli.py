@@ -245,6 +245,22 @@ def test_help_and_list_start_without_torch():
     assert out.stdout.strip() == "[]"
 
 
+def test_cli_import_and_help_load_nothing_heavy():
+    # `costlab --help` starts in a tenth of a second: importing costlab.cli loads no torch or
+    # pandas, no tabulate (which reads every installed package's metadata), no yaml or
+    # pydantic (the spec loader's), no rich. A fresh interpreter, so nothing is loaded yet.
+    import subprocess
+    import sys
+    code = ("import sys\n"
+            "import costlab.cli\n"
+            "from click.testing import CliRunner\n"
+            "assert CliRunner().invoke(costlab.cli.cli, ['--help']).exit_code == 0\n"
+            "heavy = ('torch', 'pandas', 'tabulate', 'yaml', 'pydantic', 'rich')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_list_matches_substrings_aliases_and_globs(run_cli):
     names = [line.split()[0] for line in run_cli("list", "mobile").stdout.splitlines()]
     assert names[:2] == ["mobilenetv1", "mobilenetv2"] and "shufflenetv1" not in names

@@ -33,7 +33,9 @@ def terminal_width() -> int:
 @contextmanager
 def _tight_columns() -> Iterator[None]:
     """Columns as wide as their widest cell (tabulate pads headers by 2 by default)."""
-    import tabulate as tabulate_module   # here: importing it reads package metadata (50 ms)
+    # Imported on first use: tabulate reads installed packages' metadata (50 ms), which
+    # `costlab --help` and `costlab list` need not wait for.
+    import tabulate as tabulate_module
     saved = tabulate_module.MIN_PADDING
     tabulate_module.MIN_PADDING = 0
     try:
@@ -52,7 +54,7 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: str
                tight: bool = True) -> str:
     """A tabulate table of preformatted cells (numbers are never re-parsed); `tight` columns
     are as wide as their widest cell."""
-    from tabulate import tabulate   # imported on first use, not by `costlab --help`
+    from tabulate import tabulate
     with _tight_columns() if tight else nullcontext():
         return tabulate(rows, headers=list(headers), tablefmt=style, colalign=list(align),
                         disable_numparse=True, maxcolwidths=list(limits) if limits else None,

@@ -133,6 +133,7 @@ class _Schema:
 
     positional: tuple[str, ...]              # names of the arguments not keyword-only
     aliases: tuple[tuple[str, ...], ...]     # per return: the arguments it may alias
+    tensor_lists: frozenset[str]             # arguments that may be lists of tensors
 
     @classmethod
     def of(cls, func: torch._ops.OpOverload) -> _Schema:
@@ -143,7 +144,11 @@ class _Schema:
             aliases.append(() if info is None else tuple(
                 a.name for a in schema.arguments
                 if a.alias_info is not None and a.alias_info.before_set & info.before_set))
-        return cls(tuple(a.name for a in schema.arguments if not a.kwarg_only), tuple(aliases))
+        lists = frozenset(a.name for a in schema.arguments   # Tensor[], Tensor?[] (or Any)
+                          if ("List" in str(a.type) and "Tensor" in str(a.type))
+                          or "Any" in str(a.type))
+        return cls(tuple(a.name for a in schema.arguments if not a.kwarg_only), tuple(aliases),
+                   lists)
 
 
 _SCHEMAS: dict[torch._ops.OpOverload, _Schema] = {}
@@ -176,8 +181,8 @@ class _Recorder(NoDynamoMode):
             if isinstance(value, torch.Tensor):
                 value = self._input(value)
                 inputs.append(value)
-            elif isinstance(value, (list, tuple)) and any(isinstance(v, torch.Tensor)
-                                                          for v in value):
+            elif name in schema.tensor_lists and isinstance(value, (list, tuple)) \
+                    and any(isinstance(v, torch.Tensor) for v in value):
                 items = [self._input(v) if isinstance(v, torch.Tensor) else v for v in value]
                 inputs.extend(v for v in items if isinstance(v, TensorMeta))
                 value = type(value)(items)
