@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -50,8 +51,13 @@ class Analysis:
     depth: int | None
     published: tuple[Comparison, ...]
     spec: ArchSpec | None
-    memory: MemoryAnalysis | None = None   # fp32, every tensor: the report's summary
     training: TrainingAnalysis | None = None   # with training=True: one training step
+
+    @functools.cached_property
+    def memory(self) -> MemoryAnalysis:
+        """The report's memory summary (fp32, every tensor), worked out on first use: counting
+        alone (`analyze(...).totals`) does not need it."""
+        return analyze_memory(self.trace, self.full_cost, dtype="fp32", view="all")
 
     @property
     def input_shapes(self) -> tuple[tuple[int, ...], ...]:
@@ -169,11 +175,10 @@ def analyze_target(target: Target, *, params: ParamConvention | str = ParamConve
     published = tuple(compare_reported(target.spec, target.config, trace, full,
                                        prefer=f"{parse_choice(View, view)} view")) \
         if target.spec is not None else ()
-    summary = analyze_memory(trace, full, dtype="fp32", view="all")
     step = analyze_training(target.module, target.inputs, freeze=freeze, optimizer=optimizer,
                             strict=strict, depth=depth) if training else None
     return Analysis(target.name, dict(target.config), target.inputs, trace, cost, full,
-                    depth, published, target.spec, summary, step)
+                    depth, published, target.spec, step)
 
 
 def given_settings(alpha: float | None, resolution: int | None, num_classes: int | None,

@@ -7,18 +7,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+if TYPE_CHECKING:   # rich is imported when a bar is asked for, not by `costlab --help`
+    from rich.progress import Progress, TaskID
 
 __all__ = ["ProgressBar", "progress_bar"]
 
@@ -51,6 +43,15 @@ def progress_bar(label: str, stream: TextIO | None = None) -> Iterator[ProgressB
     """A transient bar `label: [####    ] 3/13 detail 0:00:04` on `stream` (stderr) while the
     block runs, erased after it; hidden unless the stream is an interactive terminal as rich
     reads it (FORCE_COLOR shows it anywhere, TERM=dumb hides it)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     console = Console(file=stream or sys.stderr)
     if not console.is_interactive:
         yield ProgressBar()

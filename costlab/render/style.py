@@ -8,10 +8,6 @@ import re
 from collections.abc import Sequence
 from typing import TextIO
 
-from rich.color import ColorSystem
-from rich.console import Console
-from rich.style import Style
-
 __all__ = ["wants_style", "paint", "paint_spans", "verdict_style", "STYLES", "strip_styles"]
 
 # What each kind of text looks like; a writer names the kind, never the escape codes.
@@ -34,6 +30,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def wants_style(stream: TextIO) -> bool:
     """True when `stream` is a terminal that takes colour, as rich reads it: FORCE_COLOR (or
     TTY_COMPATIBLE=1) makes any stream one, NO_COLOR and TERM=dumb turn styles off."""
+    from rich.console import Console  # on first use: `costlab --help` needs no rich
     console = Console(file=stream)
     return console.is_terminal and not console.no_color and console.color_system is not None
 
@@ -42,6 +39,8 @@ def paint(text: str, kind: str) -> str:
     """`text` wrapped in the ANSI codes of `kind` (16 standard colours: every terminal)."""
     if not text or kind not in STYLES:
         return text
+    from rich.color import ColorSystem
+    from rich.style import Style
     return Style.parse(STYLES[kind]).render(text, color_system=ColorSystem.STANDARD)
 
 

@@ -13,9 +13,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TextIO
 
-import tabulate as tabulate_module
-from tabulate import tabulate
-
 from costlab.render.cells import format_cell, is_numeric
 from costlab.render.section import Column, Document, Section, text_columns
 from costlab.render.style import paint, paint_spans, verdict_style
@@ -40,6 +37,9 @@ def terminal_width(stream: TextIO | None = None) -> int:
 @contextmanager
 def _tight_columns() -> Iterator[None]:
     """Columns as wide as their widest cell (tabulate pads headers by 2 by default)."""
+    # Imported on first use: tabulate reads installed packages' metadata (50 ms), which
+    # `costlab --help` and `costlab list` need not wait for.
+    import tabulate as tabulate_module
     saved = tabulate_module.MIN_PADDING, tabulate_module.PRESERVE_WHITESPACE
     tabulate_module.MIN_PADDING = 0
     tabulate_module.PRESERVE_WHITESPACE = True   # a tree label's indentation is its meaning
@@ -59,6 +59,7 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: str
                tight: bool = True) -> str:
     """A tabulate table of preformatted cells (numbers are never re-parsed); `tight` columns
     are as wide as their widest cell."""
+    from tabulate import tabulate
     with _tight_columns() if tight else nullcontext():
         return tabulate(rows, headers=list(headers), tablefmt=style, colalign=list(align),
                         disable_numparse=True, maxcolwidths=list(limits) if limits else None,

@@ -11,7 +11,7 @@ import torch
 from torch._prims_common import compute_elementwise_output_strides, suggest_memory_format
 from torch.utils._python_dispatch import TorchDispatchMode
 
-__all__ = ["FastMeta", "NoDynamoMode", "empty_meta", "op_tensors", "map_op_tensors", "run_op"]
+__all__ = ["FastMeta", "NoDynamoMode", "empty_meta", "op_tensors", "run_op"]
 
 
 def empty_meta(x: torch.Tensor) -> torch.Tensor:
@@ -281,18 +281,6 @@ def op_tensors(values: Iterable[Any]) -> Iterator[torch.Tensor]:
             yield value
         elif isinstance(value, (list, tuple)):
             yield from (item for item in value if isinstance(item, torch.Tensor))
-
-
-def map_op_tensors(bound: Mapping[str, Any], fn: Callable[[torch.Tensor], Any]) -> dict[str, Any]:
-    """The op's bound arguments with fn applied to each tensor (tree_map for ATen arguments)."""
-    mapped = {}
-    for name, value in bound.items():
-        if isinstance(value, torch.Tensor):
-            value = fn(value)
-        elif isinstance(value, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in value):
-            value = type(value)(fn(v) if isinstance(v, torch.Tensor) else v for v in value)
-        mapped[name] = value
-    return mapped
 
 
 class NoDynamoMode(TorchDispatchMode):

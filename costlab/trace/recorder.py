@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +25,7 @@ from costlab.choices import TraceDevice, parse_choice
 from costlab.errors import TraceError, describe
 from costlab.trace.autograd import NodeScopes, Phase, Slot
 from costlab.trace.inputs import InputSpec, as_input
-from costlab.trace.meta import NoDynamoMode, empty_meta, map_op_tensors, op_tensors, run_op
+from costlab.trace.meta import NoDynamoMode, empty_meta, op_tensors, run_op
 from costlab.units import Shape, numel
 
 __all__ = ["TensorMeta", "OpEvent", "ModuleCall", "Phase", "Trace", "trace_module"]
@@ -112,13 +113,13 @@ class _Registry:
 
     def meta(self, tensor: torch.Tensor, kind: str = "activation",
              storage: int | None = None) -> TensorMeta:
+        shape = tuple(tensor.shape)
         found = self._metas.get(id(tensor))
-        if found is not None and found.shape == tuple(tensor.shape):
+        if found is not None and found.shape == shape:
             return found
         tid = len(self._alive)
         self._alive.append(tensor)
-        meta = TensorMeta(tid, tid if storage is None else storage, tuple(tensor.shape),
-                          tensor.dtype, kind)
+        meta = TensorMeta(tid, tid if storage is None else storage, shape, tensor.dtype, kind)
         self._metas[id(tensor)] = meta
         return meta
 
@@ -126,37 +127,84 @@ class _Registry:
         return self._metas.get(id(tensor))
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Schema:
+    """What the recorder reads of an op's schema, read once per op (schemas are immutable)."""
+
+    positional: tuple[str, ...]              # names of the arguments not keyword-only
+    aliases: tuple[tuple[str, ...], ...]     # per return: the arguments it may alias
+    tensor_lists: frozenset[str]             # arguments that may be lists of tensors
+
+    @classmethod
+    def of(cls, func: torch._ops.OpOverload) -> _Schema:
+        schema = func._schema
+        aliases = []
+        for ret in schema.returns:
+            info = ret.alias_info
+            aliases.append(() if info is None else tuple(
+                a.name for a in schema.arguments
+                if a.alias_info is not None and a.alias_info.before_set & info.before_set))
+        lists = frozenset(a.name for a in schema.arguments   # Tensor[], Tensor?[] (or Any)
+                          if ("List" in str(a.type) and "Tensor" in str(a.type))
+                          or "Any" in str(a.type))
+        return cls(tuple(a.name for a in schema.arguments if not a.kwarg_only), tuple(aliases),
+                   lists)
+
+
+_SCHEMAS: dict[torch._ops.OpOverload, _Schema] = {}
+
+
 class _Recorder(NoDynamoMode):
     def __init__(self, registry: _Registry, scope: Callable[[], tuple[str, str]]) -> None:
         super().__init__()
         self.registry, self.scope = registry, scope
         self.events: list[OpEvent] = []
-        self.current = ""   # the op running, named when the model fails
+        self.current: torch._ops.OpOverload | None = None   # the op running, named on failure
 
     def __torch_dispatch__(self, func: torch._ops.OpOverload, types: Sequence[type],
                            args: Sequence[Any] = (),
                            kwargs: Mapping[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
-        self.current = str(func)
+        self.current = func
         out = run_op(func, args, kwargs)
-        bound = _bind(func, args, kwargs)
-        inputs = tuple(self._input(t) for t in op_tensors((*args, *kwargs.values())))
-        outputs = self._outputs(func, bound, out)
-        metas = map_op_tensors(bound, self.registry.known)
+        schema = _SCHEMAS.get(func)
+        if schema is None:
+            schema = _SCHEMAS[func] = _Schema.of(func)
+        bound = dict(zip(schema.positional, args, strict=False))
+        if kwargs:
+            bound.update(kwargs)
+        # One pass over the arguments: the tensors in, and the arguments with each tensor
+        # as its TensorMeta (ATen nests tensors one level deep at most).
+        inputs: list[TensorMeta] = []
+        metas: dict[str, Any] = {}
+        for name, value in bound.items():
+            if isinstance(value, torch.Tensor):
+                value = self._input(value)
+                inputs.append(value)
+            elif name in schema.tensor_lists and isinstance(value, (list, tuple)) \
+                    and any(isinstance(v, torch.Tensor) for v in value):
+                items = [self._input(v) if isinstance(v, torch.Tensor) else v for v in value]
+                inputs.extend(v for v in items if isinstance(v, TensorMeta))
+                value = type(value)(items)
+            metas[name] = value
+        outputs = self._outputs(schema, bound, out)
         path, kind = self.scope()
-        self.events.append(OpEvent(len(self.events), func, path, kind, metas, inputs, outputs))
+        self.events.append(OpEvent(len(self.events), func, path, kind, metas, tuple(inputs),
+                                   outputs))
         return out
 
     def _input(self, tensor: torch.Tensor) -> TensorMeta:
         return self.registry.known(tensor) or self.registry.meta(tensor, "input")
 
-    def _outputs(self, func: Any, bound: Mapping[str, Any], out: Any) -> tuple[TensorMeta, ...]:
+    def _outputs(self, schema: _Schema, bound: Mapping[str, Any],
+                 out: Any) -> tuple[TensorMeta, ...]:
+        if isinstance(out, torch.Tensor) and not schema.aliases[0]:   # most ops: a new tensor
+            return (self.registry.meta(out, "activation"),)
         results = list(op_tensors(out if isinstance(out, (list, tuple)) else (out,)))
-        returns = func._schema.returns
         metas = []
         for index, tensor in enumerate(results):
-            alias = returns[index].alias_info if index < len(returns) else None
-            source = _aliased_input(func, bound, alias)
+            source = _aliased_input(schema.aliases[index], bound) \
+                if index < len(schema.aliases) else None
             if source is not None and source is tensor:   # in-place op: the same tensor
                 metas.append(self._input(tensor))
                 continue
@@ -170,27 +218,14 @@ class _Recorder(NoDynamoMode):
         return tuple(metas)
 
 
-def _aliased_input(func: Any, bound: Mapping[str, Any], alias: Any) -> torch.Tensor | None:
-    """The input a returned tensor aliases (a view or an in-place result), if any."""
-    if alias is None:
-        return None
-    for argument in func._schema.arguments:
-        info = argument.alias_info
-        if info is not None and info.before_set & alias.before_set:
-            value = bound.get(argument.name)
-            if isinstance(value, torch.Tensor):
-                return value
+def _aliased_input(names: Sequence[str], bound: Mapping[str, Any]) -> torch.Tensor | None:
+    """The input a returned tensor aliases (a view or an in-place result), if any: the first
+    argument sharing its alias set that was given a tensor."""
+    for name in names:
+        value = bound.get(name)
+        if isinstance(value, torch.Tensor):
+            return value
     return None
-
-
-def _bind(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Positional and keyword arguments by schema name; defaults are not filled in."""
-    bound: dict[str, Any] = {}
-    positional = [a for a in func._schema.arguments if not a.kwarg_only]
-    for argument, value in zip(positional, args, strict=False):
-        bound[argument.name] = value
-    bound.update(kwargs)
-    return bound
 
 
 def trace_module(model: nn.Module,
@@ -214,13 +249,38 @@ def trace_module(model: nn.Module,
     Raises TraceError naming the op and module that failed and what the user can do.
     """
     device = parse_choice(TraceDevice, device)
-    step = (training, frozen, input_grads)
     specs = _input_specs(inputs)
-    _materialize_lazy(model, specs)
-    if device is TraceDevice.CPU:
-        return _record(model, specs, "cpu", vocab_size, "asked for (--device cpu)", *step)
+    with _collector_paused():
+        walk = _Walk(model)
+        if _materialize_lazy(model, walk, specs):
+            walk = _Walk(model)   # a first call may change more than the lazy parameters
+        return _trace(model, walk, specs, device, vocab_size, memory_limit_bytes,
+                      (training, frozen, input_grads))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the trace: everything a trace allocates lives
+    until it returns, so the collections its allocations trigger (a tenth of a MobileNet's
+    trace, each walking every object of the process) would free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return _record(model, specs, "meta", vocab_size, "", *step)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _trace(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Tensor],
+           device: TraceDevice, vocab_size: int | None, memory_limit_bytes: int | None,
+           step: tuple[bool, Collection[str], bool]) -> Trace:
+    """trace_module's meta run, and the real run where that needs values."""
+    if device is TraceDevice.CPU:
+        return _record(model, walk, specs, "cpu", vocab_size, "asked for (--device cpu)",
+                       *step)
+    try:
+        return _record(model, walk, specs, "meta", vocab_size, "", *step)
     except _Failure as failure:
         if device is TraceDevice.META or not failure.needs_values:
             raise failure.error() from failure.cause
@@ -235,7 +295,7 @@ def trace_module(model: nn.Module,
             from meta_failure.cause
     reason = f"the meta trace needs values: {meta_failure.summary()}"
     try:
-        return _record(model, specs, "cpu", vocab_size, reason, *step)
+        return _record(model, walk, specs, "cpu", vocab_size, reason, *step)
     except _Failure as failure:
         raise failure.error(hint=f" (on real CPU tensors, after the meta trace failed: "
                                  f"{meta_failure.summary()})") from failure.cause
@@ -256,13 +316,15 @@ def _default_limit() -> int:
         return 4 << 30
 
 
-def _materialize_lazy(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor]) -> None:
+def _materialize_lazy(model: nn.Module, walk: _Walk,
+                      specs: Sequence[InputSpec | torch.Tensor]) -> bool:
     """Lazy modules (nn.LazyLinear) get their shapes from a first call: one is run on meta
-    tensors, which gives them meta parameters (the one change the trace makes to a model)."""
+    tensors, which gives them meta parameters (the one change the trace makes to a model).
+    Returns whether there were any."""
     if not any(isinstance(m, LazyModuleMixin) and m.has_uninitialized_params()
-               for m in model.modules()):
-        return
-    for module in model.modules():   # so that they materialize on meta
+               for _, m in walk.modules):
+        return False
+    for _, module in walk.modules:   # so that they materialize on meta
         for name, param in list(module._parameters.items()):
             if isinstance(param, nn.UninitializedParameter):
                 module._parameters[name] = nn.UninitializedParameter(param.requires_grad,
@@ -281,6 +343,7 @@ def _materialize_lazy(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor
                          f"meta failed: {describe(exc)}") from exc
     finally:
         model.train(training)
+    return True
 
 
 def _call_tensors(specs: Sequence[InputSpec | torch.Tensor], device: str,
@@ -322,38 +385,44 @@ class _Failure(Exception):
         return TraceError(f"model failed {what} while running {self.summary()}{hint}")
 
 
-def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device: str,
+def _record(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Tensor],
+            device: str,
             vocab_size: int | None, reason: str, training: bool = False,
             frozen: Collection[str] = (), input_grads: bool = False) -> Trace:
     """One recorded run on `device` ("meta", or "cpu" with random weights); with `training`,
     its backward too."""
     registry = _Registry()
-    names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
-    module_types = {name: type(m).__name__ for name, m in model.named_modules()}
+    names = walk.paths
     stack: list[tuple[str, str, int, tuple[TensorMeta, ...]]] = []
+    scopes: list[tuple[str, str]] = []   # stack's (path, type), the scope of each op
     calls: list[ModuleCall] = []
-    nodes = NodeScopes(lambda: stack[-1][:2] if stack else ("", ""),
+    nodes = NodeScopes(lambda: scopes[-1] if scopes else ("", ""),
                        lambda: len(recorder.events))
-    recorder = _Recorder(registry, lambda: stack[-1][:2] if stack else nodes.current)
+    recorder = _Recorder(registry, lambda: scopes[-1] if scopes else nodes.current)
 
     def enter(module: nn.Module, args: Any) -> None:
-        if id(module) in names:
+        path = names.get(id(module))
+        if path is not None:
             metas = tuple(registry.known(t) or registry.meta(t, "input")
-                          for t in tree_leaves(args) if isinstance(t, torch.Tensor))
-            stack.append((names[id(module)], type(module).__name__, len(recorder.events), metas))
+                          for t in _tensors(args))
+            scope = (path, type(module).__name__)
+            stack.append((*scope, len(recorder.events), metas))
+            scopes.append(scope)
 
     def leave(module: nn.Module, args: Any, output: Any) -> None:
-        if id(module) in names and stack and stack[-1][0] == names[id(module)]:
-            path, kind, first, metas = stack.pop()
-            outs = tuple(registry.known(t) or registry.meta(t) for t in tree_leaves(output)
-                         if isinstance(t, torch.Tensor))
+        path = names.get(id(module))
+        if path is not None and stack and stack[-1][0] == path:
+            _, kind, first, metas = stack.pop()
+            scopes.pop()
+            outs = tuple(registry.known(t) or registry.meta(t) for t in _tensors(output))
             calls.append(ModuleCall(path, kind, metas, outs, first, len(recorder.events),
                                     path.count(".") + 1 if path else 0))
 
     # A forward may set attributes (torchvision's anchor generator moves its cell anchors to
     # the input's device): each module's attributes (its training flag too) are put back as
-    # they were afterwards.
-    states = [(m, dict(vars(m))) for m in model.modules()]
+    # they were afterwards. That also puts back the parameter and buffer tables, which the
+    # run swaps for tables of stand-ins.
+    states = [(m, dict(vars(m))) for _, m in walk.modules]
     handles = [module_hooks.register_module_forward_pre_hook(enter),
                module_hooks.register_module_forward_hook(leave)]
     forward_events = -1
@@ -361,26 +430,23 @@ def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device:
     # (linear stays linear): the trace always runs outside it, under no_grad unless training.
     try:
         with torch.inference_mode(False), torch.no_grad():
-            stand_ins = {name: _stand_in(t, nn.Parameter, device)
-                         for name, t in model.named_parameters()}
+            swapped = walk.swap_in(lambda t, wrap: _stand_in(t, wrap, device))
             for name in frozen:
-                stand_ins[name].requires_grad_(False)
-            stand_ins |= {name: _stand_in(t, None, device) for name, t in model.named_buffers()}
-            params = {name: registry.meta(t, "param") for name, t in stand_ins.items()
-                      if isinstance(t, nn.Parameter)}
-            buffers = {name: registry.meta(t, "buffer") for name, t in stand_ins.items()
-                       if not isinstance(t, nn.Parameter)}
+                swapped.params[name].requires_grad_(False)
+            params = {name: registry.meta(t, "param") for name, t in swapped.params.items()}
+            buffers = {name: registry.meta(t, "buffer") for name, t in swapped.buffers.items()}
             args, kwargs = _call_tensors(specs, device, vocab_size)
             for arg in (*args, *kwargs.values()):
                 arg.requires_grad_(input_grads and training and arg.dtype.is_floating_point)
             input_metas = tuple(registry.meta(t, "input") for t in (*args, *kwargs.values()))
-            model.train(training)
+            if any(m.training != training or type(m).train is not nn.Module.train
+                   for _, m in walk.modules):   # else model.train would change nothing
+                model.train(training)
             with torch.enable_grad() if training else contextlib.nullcontext(), \
                     torch.device(device), recorder, \
                     nodes.hook() if training else contextlib.nullcontext():
                 # tensors a forward makes go to `device` too
-                output = torch.func.functional_call(model, stand_ins, tuple(args), kwargs,
-                                                    strict=False, tie_weights=True)
+                output = model(*args, **kwargs)
             forward_events = len(recorder.events)
             if training:
                 with torch.enable_grad():
@@ -392,8 +458,9 @@ def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device:
             path, kind = nodes.current
             raise TraceError(f"backward failed in the gradient of module {path or '<root>'!r} "
                              f"({kind or type(model).__name__}): {describe(exc)}") from exc
-        path, kind = stack[-1][:2] if stack else ("", type(model).__name__)
-        raise _Failure(exc, recorder.current, path, kind, device) from exc
+        path, kind = scopes[-1] if scopes else ("", type(model).__name__)
+        op = "" if recorder.current is None else str(recorder.current)
+        raise _Failure(exc, op, path, kind, device) from exc
     finally:
         for handle in handles:
             handle.remove()
@@ -401,14 +468,76 @@ def _record(model: nn.Module, specs: Sequence[InputSpec | torch.Tensor], device:
             vars(module).clear()
             vars(module).update(state)
     calls.sort(key=lambda c: (c.first_event, c.depth))
-    batch_norms = frozenset(name for name, m in model.named_modules()
+    module_types = {name: type(m).__name__ for name, m in walk.modules}
+    batch_norms = frozenset(name for name, m in walk.modules
                             if isinstance(m, nn.modules.batchnorm._BatchNorm))
-    without_grad = frozenset(name for name, p in model.named_parameters()
-                             if not p.requires_grad)
+    without_grad = frozenset(swapped.frozen)
     events = _label_backward(recorder.events, forward_events, nodes, registry) if training \
         else tuple(recorder.events)
     return Trace(events, tuple(calls), input_metas, outputs, params, buffers,
                  module_types, batch_norms, without_grad, device, reason)
+
+
+class _Walk:
+    """One walk of a model's modules, for everything the trace reads of its structure.
+
+    `paths` names each module by its last path (as a dict over named_modules with duplicates
+    ends up), `modules` lists each once at its first path (named_modules without duplicates).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.paths: dict[int, str] = {}
+        self.modules: list[tuple[str, nn.Module]] = []
+        for path, module in model.named_modules(remove_duplicate=False):
+            if id(module) not in self.paths:
+                self.modules.append((path, module))
+            self.paths[id(module)] = path
+
+    def swap_in(self, make: Callable[[torch.Tensor, type | None], torch.Tensor]) -> _StandIns:
+        """Each module's parameter and buffer tables replaced by tables of stand-ins, made
+        by `make(tensor, nn.Parameter or None)` once per tensor (tied weights stay tied), as
+        torch.func.functional_call swaps them, at a fraction of its cost. The caller puts the
+        modules' own tables back."""
+        swapped = _StandIns({}, {}, [])
+        made: dict[str, dict[int, torch.Tensor]] = {"_parameters": {}, "_buffers": {}}
+        for prefix, module in self.modules:
+            state = vars(module)
+            for table, found, wrap in (("_parameters", swapped.params, nn.Parameter),
+                                       ("_buffers", swapped.buffers, None)):
+                if not state[table]:
+                    continue
+                stand_ins: dict[str, torch.Tensor | None] = {}
+                for name, tensor in state[table].items():
+                    stand_in = None if tensor is None else made[table].get(id(tensor))
+                    if tensor is not None and stand_in is None:
+                        stand_in = made[table][id(tensor)] = make(tensor, wrap)
+                        qualified = f"{prefix}.{name}" if prefix else name
+                        found[qualified] = stand_in
+                        if wrap is not None and not tensor.requires_grad:
+                            swapped.frozen.append(qualified)
+                    stand_ins[name] = stand_in
+                state[table] = stand_ins
+        return swapped
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _StandIns:
+    """The stand-ins swapped in, by qualified name, each tensor once at its first name (the
+    names of named_parameters() and named_buffers()), and the parameters that need no grad."""
+
+    params: dict[str, torch.Tensor]
+    buffers: dict[str, torch.Tensor]
+    frozen: list[str]
+
+
+def _tensors(value: Any) -> Sequence[torch.Tensor]:
+    """The tensors in a module's arguments or output (tree_leaves, short-cut for the usual
+    tensor or tuple of tensors)."""
+    if isinstance(value, torch.Tensor):
+        return (value,)
+    if type(value) is tuple and all(isinstance(v, torch.Tensor) for v in value):
+        return value
+    return [t for t in tree_leaves(value) if isinstance(t, torch.Tensor)]
 
 
 def _plain(output: Any) -> Any:

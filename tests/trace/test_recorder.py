@@ -85,3 +85,55 @@ def test_input_specs_carry_their_element_type():
     assert ids.tensor("cpu").dtype == torch.int64 and ids.tensor().is_meta
     trace = trace_module(nn.Embedding(10, 4), [ids])       # float32 ids would fail here
     assert trace.outputs[0].shape == (2, 5, 4)
+
+
+class _Shared(nn.Module):
+    """One module at two paths (called twice) and one weight tied between two layers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.block = nn.Linear(4, 4)
+        self.again = self.block
+        self.head, self.tail = nn.Linear(4, 4, bias=False), nn.Linear(4, 4, bias=False)
+        self.tail.weight = self.head.weight
+        self.register_buffer("scale", torch.ones(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.again(self.block(x)) * self.scale
+        return torch.cat([self.head(y), self.tail(y)], dim=1)
+
+
+def test_shared_modules_and_tied_weights_are_named_as_torch_names_them():
+    model = _Shared()
+    tables = [(vars(m)["_parameters"], vars(m)["_buffers"]) for m in model.modules()]
+    trace = trace_module(model, [(2, 4)])
+    # each tensor and module once, at its first name, as named_parameters/named_modules say
+    assert list(trace.params) == [name for name, _ in model.named_parameters()] == \
+        ["block.weight", "block.bias", "head.weight"]
+    assert list(trace.buffers) == ["scale"]
+    assert list(trace.module_types) == [name for name, _ in model.named_modules()]
+    head, tail = (e for e in trace.events if e.op is aten.mm.default)
+    assert head.arg("mat2").storage == tail.arg("mat2").storage == \
+        trace.params["head.weight"].storage                      # one stand-in: still tied
+    cat = next(e for e in trace.events if e.op is aten.cat.default)
+    assert cat.arg("tensors") == list(cat.inputs) == [head.outputs[0], tail.outputs[0]]
+    assert len({e.module for e in trace.events if e.op is aten.addmm.default}) == 1
+    # the modules' own tables are back, the weights still tied and real
+    assert all(vars(m)["_parameters"] is params and vars(m)["_buffers"] is buffers
+               for m, (params, buffers) in zip(model.modules(), tables, strict=True))
+    assert model.tail.weight is model.head.weight and not model.head.weight.is_meta
+
+
+def test_the_garbage_collector_is_left_as_it_was():
+    import gc
+    trace_module(_small(), [(1, 3, 16, 16)])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        trace_module(_small(), [(1, 3, 16, 16)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(TraceError):
+        trace_module(_small(), [(1, 4, 16, 16)])
+    assert gc.isenabled()
