@@ -120,12 +120,15 @@ class BlockCache:
 
     blocks: dict[tuple[Any, ...], list[tuple[tuple[tuple[int, str, int], ...],
                                              BlockCost | None]]] = field(default_factory=dict)
+    modules: dict[tuple[Any, ...], list[tuple[tuple[tuple[int, str, int], ...],
+                                              nn.Module]]] = field(default_factory=dict)
     specs: dict[tuple[str, str], tuple[ArchSpec, tuple[int, int]]] = field(default_factory=dict)
     stats: CacheStats = field(default_factory=CacheStats)
     size: int = 0
 
     def clear(self) -> None:
         self.blocks.clear()
+        self.modules.clear()
         self.specs.clear()
         self.stats = CacheStats()
         self.size = 0
@@ -149,19 +152,42 @@ class BlockCache:
         entries = self.blocks.setdefault(key, [])
         ctx = BuildContext(shape, params)
         for queries, cost in entries:
-            if all(ctx.scale(c, w) == out for c, w, out in queries):   # type: ignore[arg-type]
+            if _answers(ctx, queries):
                 self.stats.hits += 1
                 return cost
+        module, asked = self._module(step, shape, params, file)
+        self.stats.traces += 1
+        cost = _block_cost(step, module, shape, file)
+        if asked is not None and self.size < MAX_BLOCKS:
+            entries.append((asked, cost))
+            self.size += 1
+        return cost
+
+    def _module(self, step: BlockStep, shape: Shape, params: Mapping[str, Scalar], file: str
+                ) -> tuple[nn.Module, tuple[tuple[int, str, int], ...] | None]:
+        """The block's module and the `scale` answers it was built from (None when its
+        builder read the parameters directly): built now, or one built before for another
+        spatial size by a builder that read only the batch and channels of its input."""
+        key = (step.block.build, step.block.op, step.args, shape[:2], step.repeat is None)
+        ctx = BuildContext(shape, params)
+        for queries, module in self.modules.get(key, []):
+            if _answers(ctx, queries):
+                return module, queries
         recording = BuildContext(shape, params, record=True)
         with torch.device("meta"):
             module = build_block(step, recording, file)
-        self.stats.traces += 1
-        cost = _block_cost(step, module, shape, file)
-        if not recording.read_params and recording.queries is not None \
-                and self.size < MAX_BLOCKS:
-            entries.append((tuple(recording.queries), cost))
-            self.size += 1
-        return cost
+        if recording.read_params:
+            return module, None
+        queries = tuple(recording.queries or ())
+        if not recording.read_shape and self.size < MAX_BLOCKS:
+            self.modules.setdefault(key, []).append((queries, module))
+        return module, queries
+
+
+def _answers(ctx: BuildContext, queries: tuple[tuple[int, str, int], ...]) -> bool:
+    """Whether `scale` answers as it did when the block was built: then its builder, a
+    deterministic function of what it asked, builds the same block."""
+    return all(ctx.scale(c, w) == out for c, w, out in queries)   # type: ignore[arg-type]
 
 
 WORKER_CACHE = BlockCache()

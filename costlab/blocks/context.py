@@ -58,17 +58,24 @@ class BuildContext:
     Builders read the parameters through `scale` only, so a block is a function of its
     arguments, its input shape and the answers `scale` gave: with `record`, those answers are
     kept in `queries` (and `read_params` says whether `params` was read directly), which is
-    what the sweep's block cache (analyses/sweep_cache.py) keys on.
+    what the sweep's block cache (analyses/sweep_cache.py) keys on; `read_shape` says whether
+    the builder looked at more of the shape than `channels` (else the module fits any size).
     """
 
-    __slots__ = ("_params", "queries", "read_params", "shape")
+    __slots__ = ("_params", "_shape", "queries", "read_params", "read_shape")
 
     def __init__(self, shape: tuple[int, ...], params: Mapping[str, Any], *,
                  record: bool = False) -> None:
-        self.shape = shape
+        self._shape = shape
         self._params = params
         self.queries: list[tuple[int, str, int]] | None = [] if record else None
         self.read_params = False
+        self.read_shape = False   # more than the batch and channels: the module may depend on it
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        self.read_shape = True
+        return self._shape
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -77,7 +84,7 @@ class BuildContext:
 
     @property
     def channels(self) -> int:
-        return self.shape[1]
+        return self._shape[1]
 
     def scale(self, channels: int, width: Width = "scaled") -> int:
         """Output channels of a layer written as `channels` in the spec; a spec without an

@@ -76,7 +76,8 @@ def test_a_configuration_seen_before_traces_nothing(monkeypatch):
     again = evaluate("mobilenetv2", {"alpha": 0.5, "resolution": 160}, None, "torch", "fp32",
                      cache)
     assert again == first and len(calls) == blocks
-    # alpha 0.501 rounds every width as 0.5 does (320 x 0.501 = 160.3 -> 160): the same blocks, no trace either
+    # alpha 0.501 rounds every width as 0.5 does (320 x 0.501 = 160.3 -> 160): the same
+    # blocks, no trace either
     evaluate("mobilenetv2", {"alpha": 0.501, "resolution": 160}, None, "torch", "fp32", cache)
     assert len(calls) == blocks
     # another resolution shares no block shape with 160 px: traced again
