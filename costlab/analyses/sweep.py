@@ -6,11 +6,17 @@ measured on its own by the pure `evaluate`, so rows are identical whoever comput
 process, a local process pool, or a Dask cluster's workers. A configuration that fails becomes
 a row with its one-line error; Ctrl-C keeps the rows finished so far.
 
-Costs are not memoized across configurations: a block's cost depends on its arguments and
-input shape only, but the trace of one configuration is a single pass over the built model and
-no block is traced twice within it, so a cache would save the tracing of blocks repeated across
-configurations only by keeping traces alive between them, and the engine exposes no per-block
-entry point to do that soundly. The process pool and the cluster are what scale a sweep.
+Costs are memoized across configurations (analyses/sweep_cache.py): a spec is a chain of
+blocks, and a block is a function of its builder, arguments, input shape and the channel
+counts the width multiplier gave it, so a block seen before is looked up, not built and traced
+again, and a configuration whose blocks were all seen traces nothing. Each figure of a row is
+composed from the blocks' parts only where that is exact (sums; the peak as the largest block
+peak; Table 3's per-resolution maxima with views of a block's input deduplicated as the whole
+trace does); a block that breaks a condition (a batch norm on the previous block's output, a
+storage that crosses blocks at another size), a metric that needs more than the forward trace
+(latency, training MACs), an import-path or zoo model, and any error go to the full `measure`,
+so every row equals the full analysis of its configuration. Each process keeps its own cache;
+pool and cluster tasks are chunks of consecutive configurations.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ always what `measure` gives; tests/analyses/test_sweep_cache.py checks rows agai
 
 from __future__ import annotations
 
-import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +54,7 @@ from costlab.choices import DType, ParamConvention, View, parse_choice
 from costlab.count.engine import ModelCost, Totals, count_costs
 from costlab.count.params import count_params
 from costlab.spec.catalog import load_named_spec
-from costlab.spec.schema import ArchSpec, Scalar, resolve_params
+from costlab.spec.schema import Scalar, resolve_params
 from costlab.trace.inputs import InputSpec
 from costlab.trace.recorder import ModuleCall, TensorMeta, Trace, trace_module
 from costlab.units import Shape
@@ -122,32 +122,25 @@ class BlockCache:
                                              BlockCost | None]]] = field(default_factory=dict)
     modules: dict[tuple[Any, ...], list[tuple[tuple[tuple[int, str, int], ...],
                                               nn.Module]]] = field(default_factory=dict)
-    specs: dict[tuple[str, str], tuple[ArchSpec, tuple[int, int]]] = field(default_factory=dict)
     stats: CacheStats = field(default_factory=CacheStats)
     size: int = 0
+    # A worker's threads share the cache and its modules, which one trace at a time may run.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def clear(self) -> None:
         self.blocks.clear()
         self.modules.clear()
-        self.specs.clear()
         self.stats = CacheStats()
         self.size = 0
-
-    def spec(self, model: str) -> ArchSpec:
-        """The spec a MODEL names, parsed again only when its file changed."""
-        key = (model, os.getcwd())
-        found = self.specs.get(key)
-        if found is not None:
-            spec, stamp = found
-            if _stamp(spec.file) == stamp:
-                return spec
-        spec = load_named_spec(model)
-        self.specs[key] = (spec, _stamp(spec.file))
-        return spec
 
     def block(self, step: BlockStep, shape: Shape, params: Mapping[str, Scalar],
               file: str) -> BlockCost | None:
         """The cost of `step` on `shape`: found, or built and traced now (None: not kept)."""
+        with self.lock:
+            return self._block(step, shape, params, file)
+
+    def _block(self, step: BlockStep, shape: Shape, params: Mapping[str, Scalar],
+               file: str) -> BlockCost | None:
         key = (step.block.build, step.block.op, step.args, shape, step.repeat is None)
         entries = self.blocks.setdefault(key, [])
         ctx = BuildContext(shape, params)
@@ -191,11 +184,6 @@ def _answers(ctx: BuildContext, queries: tuple[tuple[int, str, int], ...]) -> bo
 
 
 WORKER_CACHE = BlockCache()
-
-
-def _stamp(path: str) -> tuple[int, int]:
-    info = os.stat(path)
-    return info.st_mtime_ns, info.st_size
 
 
 def _storage_elements(trace: Trace, storage: int) -> int:
@@ -326,7 +314,7 @@ def compose(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | No
         return None
     if ":" in model and not model.endswith((".yaml", ".yml")):
         return None   # an import path or a zoo name: not a chain of spec blocks
-    spec = cache.spec(model)
+    spec = load_named_spec(model)
     config = resolve_params(spec, settings)
     shape = first = input_shape(spec, config)
     blocks: list[tuple[str, BlockCost]] = []
