@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from costlab.analyses.sweep import SweepDefinition, SweepResult, parse_range, run_sweep
+from costlab.analyses.sweep_cache import WORKER_CACHE
 
 
 def _stop_after(budget_s: float, start: float) -> Callable[[int, int], None]:
@@ -65,6 +66,7 @@ def main() -> None:
           f"{args.points}-point definition, seed {args.seed}, budget {args.budget:.0f} s")
     results: dict[str, Any] = {}
     for way in args.ways:
+        WORKER_CACHE.clear()   # each way starts cold (the pool's forked workers would inherit it)
         result, seconds = _timed(runs[way], args.budget)
         results[way] = result
         failed = sum(1 for r in result.rows if r.error)

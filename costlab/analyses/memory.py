@@ -18,7 +18,8 @@ if TYPE_CHECKING:   # annotations only: neither module imports this one, and bot
     from costlab.analyses.training import TrainingMemory
 
 __all__ = ["LayerMemory", "ResolutionMax", "LargestTensor", "Peak", "BlockBound",
-           "feature_maps", "blocks_of", "is_single_layer", "largest_per_resolution",
+           "feature_maps", "spatial_size", "blocks_of", "is_single_layer",
+           "largest_per_resolution",
            "largest_tensor", "peak_memory", "naive_bytes", "block_bound", "MemoryAnalysis",
            "analyze_memory"]
 
@@ -59,7 +60,8 @@ class ResolutionMax:
     tensor: str
 
 
-def _resolution(shape: Shape) -> tuple[int, int] | None:
+def spatial_size(shape: Shape) -> tuple[int, int] | None:
+    """Height and width of a feature map (a flat one is 1 x 1); None for other layouts."""
     if len(shape) == 4:
         return shape[2], shape[3]
     if len(shape) == 2:      # pooled features and logits: 1 x 1
@@ -129,7 +131,7 @@ def largest_per_resolution(trace: Trace, view: View | str, dtype: DType | str
     best: dict[tuple[int, int], ResolutionMax] = {}
     seen: set[int] = set()
     for tensor, name in _candidates(trace, view):
-        hw = _resolution(tensor.shape)
+        hw = spatial_size(tensor.shape)
         if hw is None or tensor.storage in seen:
             continue
         seen.add(tensor.storage)

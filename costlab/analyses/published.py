@@ -25,7 +25,7 @@ from costlab.trace.recorder import Trace
 
 __all__ = ["Comparison", "FigureSources", "PUBLISHED_METRICS", "register_published_metric",
            "variant_matches", "variant_config", "compare_entry", "compare_reported",
-           "published_rows", "published_section"]
+           "judge_reported", "published_rows", "published_section"]
 
 # Figures that are counts: a printed count matches only digit for digit.
 COUNTS = frozenset({"max_channels"})
@@ -180,7 +180,13 @@ def compare_reported(spec: ArchSpec, config: Mapping[str, Scalar], trace: Trace,
     """Every computable figure the spec reports for this configuration. Memory figures were
     published for one image: at another batch they are shown as not comparable."""
     batch = trace.inputs[0].shape[0] if trace.inputs and trace.inputs[0].shape else 1
-    sources = FigureSources(trace, cost)
+    return judge_reported(spec, config, FigureSources(trace, cost), batch, prefer)
+
+
+def judge_reported(spec: ArchSpec, config: Mapping[str, Scalar], sources: FigureSources,
+                   batch: int, prefer: str | None = None) -> list[Comparison]:
+    """compare_reported from what the figures are computed from (the sweep's block cache
+    gives them without a trace of the whole model)."""
     judged = []
     for entry in spec.reported:
         if entry.metric not in PUBLISHED_METRICS or not variant_matches(spec, entry, config):

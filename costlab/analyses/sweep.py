@@ -6,11 +6,17 @@ measured on its own by the pure `evaluate`, so rows are identical whoever comput
 process, a local process pool, or a Dask cluster's workers. A configuration that fails becomes
 a row with its one-line error; Ctrl-C keeps the rows finished so far.
 
-Costs are not memoized across configurations: a block's cost depends on its arguments and
-input shape only, but the trace of one configuration is a single pass over the built model and
-no block is traced twice within it, so a cache would save the tracing of blocks repeated across
-configurations only by keeping traces alive between them, and the engine exposes no per-block
-entry point to do that soundly. The process pool and the cluster are what scale a sweep.
+Costs are memoized across configurations (analyses/sweep_cache.py): a spec is a chain of
+blocks, and a block is a function of its builder, arguments, input shape and the channel
+counts the width multiplier gave it, so a block seen before is looked up, not built and traced
+again, and a configuration whose blocks were all seen traces nothing. Each figure of a row is
+composed from the blocks' parts only where that is exact (sums; the peak as the largest block
+peak; Table 3's per-resolution maxima with views of a block's input deduplicated as the whole
+trace does); a block that breaks a condition (a batch norm on the previous block's output, a
+storage that crosses blocks at another size), a metric that needs more than the forward trace
+(latency, training MACs), an import-path or zoo model, and any error go to the full `measure`,
+so every row equals the full analysis of its configuration. Each process keeps its own cache;
+pool and cluster tasks are chunks of consecutive configurations.
 """
 
 from __future__ import annotations
@@ -27,17 +33,19 @@ from typing import Any
 from costlab.analyses.measurement import measure, select_metrics
 from costlab.analyses.metrics import CATALOG
 from costlab.analyses.published import PUBLISHED_METRICS as COMPUTABLE
-from costlab.analyses.published import variant_matches
+from costlab.analyses.published import Comparison, variant_matches
+from costlab.analyses.sweep_cache import WORKER_CACHE, BlockCache, compose
 from costlab.errors import OptionError, first_line
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Scalar, resolve_params
 from costlab.spec.variants import Variant, parse_setting
 
 __all__ = ["Range", "SweepDefinition", "SweepRow", "SweepResult", "parse_grid", "parse_range",
-           "configurations", "evaluate", "run_sweep", "pareto_front", "published_columns",
-           "spec_of", "IN_PROCESS_MAX", "SCHEDULER_ENV"]
+           "configurations", "evaluate", "evaluate_many", "run_sweep", "pareto_front",
+           "published_columns", "spec_of", "IN_PROCESS_MAX", "SCHEDULER_ENV"]
 
 IN_PROCESS_MAX = 8               # sweeps up to this many configurations run in this process
+CHUNK_MAX = 32                   # configurations per pool or cluster task, at most
 SCHEDULER_ENV = "COSTLAB_SCHEDULER"
 FLOAT_DIGITS = 4                 # sampled floats without a step are rounded to this many
 
@@ -216,18 +224,43 @@ class SweepRow:
 
 
 def evaluate(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | None,
-             params: str, dtype: str) -> SweepRow:
+             params: str, dtype: str, cache: BlockCache | None = None) -> SweepRow:
     """Measures one configuration; any failure becomes the row's one-line error. A plain
-    module-level function so that process pools and Dask workers can run it."""
+    module-level function so that process pools and Dask workers can run it.
+
+    The row is composed from the costs of its blocks, kept in `cache` (this process's
+    WORKER_CACHE by default) across configurations, where they compose exactly
+    (analyses/sweep_cache.py); otherwise, and for any error, it comes from `measure`."""
     swept = dict(settings)
+    cache = WORKER_CACHE if cache is None else cache
+    try:
+        composed = compose(model, swept, metrics, params, dtype, cache)
+    except Exception:   # noqa: BLE001 - the full analysis below gives the row its error
+        composed = None
+    if composed is not None:
+        return SweepRow(swept, dict(composed.config), dict(composed.values),
+                        _judged(composed.published))
+    cache.stats.full += 1
     try:
         chosen = select_metrics(metrics)
         result = measure(Variant(model, swept), params=params, dtype=dtype, metrics=chosen)
     except Exception as exc:   # noqa: BLE001 - a failing configuration is a row, not a crash
         return SweepRow(swept, error=f"{type(exc).__name__}: {first_line(exc)}")
-    judged = tuple((c.entry.source, c.entry.metric, c.entry.published, c.verdict)
-                   for c in result.published if not c.entry.at)
-    return SweepRow(swept, dict(result.config), dict(result.values), judged)
+    return SweepRow(swept, dict(result.config), dict(result.values), _judged(result.published))
+
+
+def _judged(published: Sequence[Comparison]) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple((c.entry.source, c.entry.metric, c.entry.published, c.verdict)
+                 for c in published if not c.entry.at)
+
+
+Task = tuple[str, Mapping[str, Any], "tuple[str, ...] | None", str, str]
+
+
+def evaluate_many(tasks: Sequence[Task]) -> list[SweepRow]:
+    """`evaluate` of several configurations in one task: a pool's or a cluster's per-task
+    overhead is paid once per chunk, and the chunk shares its worker's block cache."""
+    return [evaluate(*task) for task in tasks]
 
 
 @dataclass(frozen=True)
@@ -276,37 +309,52 @@ def _worker_ready() -> bool:
     return True
 
 
+def _chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
+    """Consecutive chunks, about 16 per worker (at most CHUNK_MAX configurations each), so
+    that progress and Ctrl-C stay fine-grained while per-task overhead is shared."""
+    size = max(1, min(CHUNK_MAX, len(tasks) // (16 * max(1, workers))))
+    return [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
+
+
 def _futures(definition: SweepDefinition, configs: Sequence[Mapping[str, Scalar]],
-             workers: int | None, scheduler: str | None) -> tuple[str, Any, list[Any]]:
-    args = [(definition.model, {**config, **definition.settings}, definition.metrics,
-             definition.params, definition.dtype) for config in configs]
+             workers: int | None, scheduler: str | None
+             ) -> tuple[str, Any, list[tuple[Any, int]]]:
+    tasks: list[Task] = [(definition.model, {**config, **definition.settings},
+                          definition.metrics, definition.params, definition.dtype)
+                         for config in configs]
     if scheduler:
         client = _scheduler_client(scheduler)
-        futures = [client.submit(evaluate, *a, pure=False, key=f"costlab-sweep-{i}")
-                   for i, a in enumerate(args)]
+        count = len(client.scheduler_info().get("workers", {})) or 1
+        futures = [(client.submit(evaluate_many, chunk, pure=False, key=f"costlab-sweep-{i}"),
+                    len(chunk)) for i, chunk in enumerate(_chunks(tasks, count))]
         return f"dask {scheduler}", client, futures
     size = workers if workers is not None else (
-        1 if len(args) <= IN_PROCESS_MAX else (os.cpu_count() or 1))
+        1 if len(tasks) <= IN_PROCESS_MAX else (os.cpu_count() or 1))
     if size <= 1:
         return "in process", None, []
-    pool = ProcessPoolExecutor(max_workers=min(size, len(args)))
-    return f"{min(size, len(args))} local processes", pool, [pool.submit(evaluate, *a)
-                                                            for a in args]
+    size = min(size, len(tasks))
+    pool = ProcessPoolExecutor(max_workers=size)
+    return f"{size} local processes", pool, [(pool.submit(evaluate_many, chunk), len(chunk))
+                                             for chunk in _chunks(tasks, size)]
 
 
 def _in_order(definition: SweepDefinition, configs: Sequence[Mapping[str, Scalar]],
-              futures: list[Any]) -> Iterator[SweepRow]:
+              futures: list[tuple[Any, int]]) -> Iterator[SweepRow]:
     if not futures:
         for config in configs:
             yield evaluate(definition.model, {**config, **definition.settings},
                            definition.metrics, definition.params, definition.dtype)
         return
-    for config, future in zip(configs, futures, strict=True):
+    done = 0
+    for future, size in futures:
         try:
-            yield future.result()
-        except Exception as exc:   # noqa: BLE001 - a lost worker fails its row, not the sweep
-            yield SweepRow({**config, **definition.settings},
-                           error=f"{type(exc).__name__}: {first_line(exc)}")
+            rows = future.result()
+        except Exception as exc:   # noqa: BLE001 - a lost worker fails its rows, not the sweep
+            error = f"{type(exc).__name__}: {first_line(exc)}"
+            rows = [SweepRow({**config, **definition.settings}, error=error)
+                    for config in configs[done:done + size]]
+        done += size
+        yield from rows
 
 
 def run_sweep(definition: SweepDefinition, *, workers: int | None = None,
@@ -326,7 +374,7 @@ def run_sweep(definition: SweepDefinition, *, workers: int | None = None,
                 progress(len(rows), len(configs))
         complete = True
     except KeyboardInterrupt:
-        for future in futures:
+        for future, _ in futures:
             future.cancel()
     finally:
         if isinstance(owner, ProcessPoolExecutor):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -53,22 +52,50 @@ def scale_channels(channels: int, alpha: float, rounding: WidthRounding | str,
             return max(1, round(value))
 
 
-@dataclass(slots=True)
 class BuildContext:
-    """Shape of the tensor entering the next block, and the resolved spec parameters."""
+    """Shape of the tensor entering the next block, and the resolved spec parameters.
 
-    shape: tuple[int, ...]
-    params: Mapping[str, Any]
+    Builders read the parameters through `scale` only, so a block is a function of its
+    arguments, its input shape and the answers `scale` gave: with `record`, those answers are
+    kept in `queries` (and `read_params` says whether `params` was read directly), which is
+    what the sweep's block cache (analyses/sweep_cache.py) keys on; `read_shape` says whether
+    the builder looked at more of the shape than `channels` (else the module fits any size).
+    """
+
+    __slots__ = ("_params", "_shape", "queries", "read_params", "read_shape")
+
+    def __init__(self, shape: tuple[int, ...], params: Mapping[str, Any], *,
+                 record: bool = False) -> None:
+        self._shape = shape
+        self._params = params
+        self.queries: list[tuple[int, str, int]] | None = [] if record else None
+        self.read_params = False
+        self.read_shape = False   # more than the batch and channels: the module may depend on it
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        self.read_shape = True
+        return self._shape
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        self.read_params = True
+        return self._params
 
     @property
     def channels(self) -> int:
-        return self.shape[1]
+        return self._shape[1]
 
     def scale(self, channels: int, width: Width = "scaled") -> int:
         """Output channels of a layer written as `channels` in the spec; a spec without an
         `alpha` parameter has no width multiplier, so its channels are taken as written."""
-        if "alpha" not in self.params:
-            return channels
-        return scale_channels(channels, float(self.params.get("alpha", 1.0)),
-                              self.params.get("rounding", WidthRounding.MAKE_DIVISIBLE), width,
-                              int(self.params.get("divisor", 8)))
+        params = self._params
+        if "alpha" not in params:
+            out = channels
+        else:
+            out = scale_channels(channels, float(params.get("alpha", 1.0)),
+                                 params.get("rounding", WidthRounding.MAKE_DIVISIBLE), width,
+                                 int(params.get("divisor", 8)))
+        if self.queries is not None:
+            self.queries.append((channels, width, out))
+        return out

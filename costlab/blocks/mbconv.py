@@ -10,6 +10,8 @@ from torch import nn
 from costlab.blocks.context import BuildContext, Width
 from costlab.blocks.layers import Activation, ConvBNAct
 from costlab.blocks.registry import register_block
+from costlab.blocks.shapes import output_shape
+from costlab.units import Shape
 
 __all__ = ["BottleneckArgs", "InvertedResidual"]
 
@@ -45,6 +47,14 @@ class InvertedResidual(nn.Module):
             self.expand = ConvBNAct(in_channels, hidden, 1, act=act)
         self.depthwise = ConvBNAct(hidden, hidden, kernel, stride, groups=hidden, act=act)
         self.project = ConvBNAct(hidden, out_channels, 1, act="none")
+
+    def output_shape(self, shape: Shape) -> Shape | None:
+        """The shape `forward` returns, from its layers' arithmetic (None where unknown)."""
+        out: Shape | None = shape
+        for layer in (getattr(self, "expand", None), self.depthwise, self.project):
+            if layer is not None and out is not None:
+                out = output_shape(layer, out)
+        return None if self.use_residual and out != shape else out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.expand(x) if hasattr(self, "expand") else x

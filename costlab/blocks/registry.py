@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import re
 import typing
 from collections.abc import Callable, Mapping
@@ -79,8 +80,7 @@ def bind_args(block: BlockDef, layer: LayerSpec, params: Mapping[str, Any] | Non
     A numeric field may name a spec parameter instead of a number (`out: num_classes`); with
     `params` given the name is replaced by its value, without it only its existence is checked.
     """
-    hints = typing.get_type_hints(block.args_type)
-    fields = {f.name: f for f in dataclasses.fields(block.args_type)}
+    hints, fields = _fields_of(block.args_type)
     values: dict[str, Any] = {}
     for key, raw in layer.args.items():
         where, line = f"{layer.field}.{key}", layer.arg_lines.get(key, layer.line)
@@ -97,6 +97,12 @@ def bind_args(block: BlockDef, layer: LayerSpec, params: Mapping[str, Any] | Non
         return block.args_type(**values)
     except ValueError as exc:  # __post_init__ range checks
         raise SpecError(str(exc), file=file, line=layer.line, field=layer.field) from None
+
+
+@functools.cache
+def _fields_of(args_type: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """An argument dataclass's resolved type hints and fields (resolving is slow: once)."""
+    return typing.get_type_hints(args_type), {f.name: f for f in dataclasses.fields(args_type)}
 
 
 def _check_value(raw: Any, hint: Any, params: Mapping[str, Any] | None, where: str, file: str,

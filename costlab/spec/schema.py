@@ -7,6 +7,7 @@ block arguments are checked against the block registry when the model is built.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -168,7 +169,15 @@ _TOP_KEYS = {"name", "title", "citation", "input", "params", "layers", "reported
 
 
 def parse_spec(text: str, file: str = "<spec>") -> ArchSpec:
-    """Parses spec text; raises SpecError naming the file, line and field of the first problem."""
+    """Parses spec text; raises SpecError naming the file, line and field of the first problem.
+
+    The spec is immutable and a function of the text and file name only, so the specs of
+    recent texts are kept: a report or sweep reads the file again but parses it once."""
+    return _parse_spec(text, file)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_spec(text: str, file: str) -> ArchSpec:
     if len(text) > MAX_SPEC_BYTES:
         raise SpecError(f"the spec is {len(text):,} characters; the limit is "
                         f"{MAX_SPEC_BYTES:,}", file=file)

@@ -293,3 +293,45 @@ def test_parquet_without_pyarrow_says_how_to_install(run_cli, toy, tmp_path, mon
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     result = _toy_sweep(run_cli, toy, "--format", "parquet", "-o", str(tmp_path / "s.parquet"))
     assert result.exit_code == 2 and "pip install pyarrow" in result.stderr
+
+
+def test_parquet_holds_the_csv_rows(run_cli, toy, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "s.parquet"
+    written = _toy_sweep(run_cli, toy, "--format", "parquet", "-o", str(out))
+    assert written.exit_code == 0, written.stderr
+    table = pq.read_table(out).to_pylist()
+    rows = _rows(_toy_sweep(run_cli, toy).stdout)
+    assert list(table[0]) == list(rows[0])   # the same columns, in order
+    assert [{k: str(v) for k, v in r.items()} for r in table] == rows
+    assert isinstance(table[0]["macs"], int)   # exact integers, not floats
+
+
+_NO_COSTLAB = """
+import sys
+
+class _Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name == "costlab" or name.startswith("costlab."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, _Blocked())
+for name in [n for n in sys.modules if n == "costlab" or n.startswith("costlab.")]:
+    del sys.modules[name]
+"""
+
+
+def test_a_worker_without_costlab_says_so(run_cli, toy, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    preload = tmp_path / "no_costlab.py"
+    preload.write_text(_NO_COSTLAB, encoding="utf-8")
+    # a worker process in which `import costlab` fails, as on a machine without it
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=":0",
+                                  preload=[str(preload)]) as cluster:
+        result = _toy_sweep(run_cli, toy, "--scheduler", cluster.scheduler_address)
+    assert result.exit_code == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert "cannot run costlab (is it installed there?)" in last
+    assert "No module named 'costlab" in last

@@ -6,9 +6,11 @@ import pytest
 import torch
 
 from costlab.blocks.build import build_model
+from costlab.blocks.shapes import output_shape
 from costlab.errors import SpecError, UnknownBlockError
-from costlab.spec.catalog import load_named_spec
+from costlab.spec.catalog import find_specs, load_named_spec
 from costlab.spec.schema import load_spec, resolve_params
+from costlab.trace.recorder import trace_module
 from tests.conftest import TOY_SPEC
 
 
@@ -86,3 +88,36 @@ def test_real_weights_on_request(write_spec):
     built = build_model(spec, resolve_params(spec, {}), device="cpu")
     out = built.module.eval()(torch.zeros(built.input_shape))
     assert out.shape == (1, 10)
+
+
+@pytest.mark.parametrize("name", list(find_specs()))
+def test_row_shapes_from_arithmetic_are_the_traced_ones(name):
+    # The builder takes each row's output shape from its layers' arithmetic (blocks/shapes.py)
+    # where it knows them; the trace of the built model is the independent check.
+    spec = load_named_spec(name)
+    for settings in ({}, {"resolution": 100} if "resolution" in spec.params else {}):
+        built = build_model(spec, resolve_params(spec, settings))
+        trace = trace_module(built.module, [built.input_shape], device="meta")
+        shape = built.input_shape
+        for row, module in built.module.named_children():
+            for path, part in ([(f"{row}.{i}", m) for i, m in enumerate(module)]
+                               if type(module) is torch.nn.Sequential else [(row, module)]):
+                traced = next(c for c in trace.calls if c.path == path).outputs[0].shape
+                assert output_shape(part, shape) in (None, traced), path
+                shape = traced
+
+
+def test_output_shape_covers_mobilenetv2_and_refuses_what_torch_would():
+    built = _build(load_named_spec("mobilenetv2"), resolution=160)
+    shape = built.input_shape
+    for module in built.module.children():
+        shape = output_shape(module, shape)
+        assert shape is not None
+    assert shape == (1, 1000)
+    # 1x1 output from 5 px: (5 + 2 x 1 - 3) // 2 + 1 = 3; a channel count that does not match
+    conv = torch.nn.Conv2d(8, 4, 3, 2, 1, device="meta")
+    assert output_shape(conv, (1, 8, 5, 5)) == (1, 4, 3, 3)
+    assert output_shape(conv, (1, 6, 5, 5)) is None
+    # ceil mode: (6 - 3 + 1) // 2 + 1 = 3 windows, the last one starting inside the input
+    assert output_shape(torch.nn.MaxPool2d(3, 2, ceil_mode=True), (1, 2, 6, 6)) == (1, 2, 3, 3)
+    assert output_shape(torch.nn.MaxPool2d(3, 2, padding=2), (1, 2, 6, 6)) is None
