@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -180,3 +183,37 @@ def test_hf_whisper_trainable_parameters(tmp_path):
     assert total == 37_760_640
     # the encoder's 1,500 x 384 sinusoidal positions are frozen (requires_grad=False)
     assert trainable == total - 1500 * 384 == 37_184_640
+
+
+def _costlab_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """costlab in a fresh process, as a user runs it: huggingface_hub reads HF_HOME once, at
+    import (and HF_HUB_CACHE, which would override it, is left out)."""
+    environ = {k: v for k, v in os.environ.items() if k != "HF_HUB_CACHE"} | env
+    return subprocess.run([sys.executable, "-m", "costlab", *args], capture_output=True,
+                          text=True, check=False, timeout=120, env=environ)
+
+
+def test_list_hf_names_the_cached_models_that_have_a_config(tmp_path):
+    pytest.importorskip("transformers")
+    hub = tmp_path / "hub"
+    for repo, files in (("models--org--tiny-gpt2", ["config.json", "model.safetensors"]),
+                        ("models--org--tokenizer-only", ["tokenizer.json"]),
+                        ("datasets--org--data", ["config.json"])):
+        (hub / repo / "refs").mkdir(parents=True)
+        (hub / repo / "refs" / "main").write_text("abc123")
+        snapshot = hub / repo / "snapshots" / "abc123"
+        snapshot.mkdir(parents=True)
+        for index, name in enumerate(files):   # the cache's layout: snapshots link to blobs
+            blob = hub / repo / "blobs" / f"blob{index}"
+            blob.parent.mkdir(exist_ok=True)
+            blob.write_text("{}")
+            (snapshot / name).symlink_to(blob)
+    result = _costlab_process("list", "hf", env={"HF_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["hf:org/tiny-gpt2"]   # no tokenizer-only, no dataset
+
+    empty = _costlab_process("list", "hf", env={"HF_HOME": str(tmp_path / "none")})
+    assert empty.returncode == 0 and empty.stdout == ""
+    assert (f"no model with a config.json in the Hugging Face cache {tmp_path / 'none' / 'hub'}"
+            "; give hf:ID (a model in that cache) or hf:DIR (a directory holding a "
+            "config.json") in empty.stderr
