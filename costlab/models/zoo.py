@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -112,12 +113,14 @@ def zoo_names(zoo: str) -> list[str]:
     that have a config.json (what `hf:ID` can build without a download)."""
     if zoo not in ZOOS:
         raise OptionError(f"unknown zoo {zoo!r}; one of {', '.join(ZOOS)}")
+    if zoo == "hf":   # the cache is read without importing transformers (seconds)
+        if importlib.util.find_spec(ZOOS[zoo]) is None:
+            _package(zoo)   # says what to install
+        return hf_cached_models()
     package = _package(zoo)
     if zoo == "torchvision":
         return list(package.models.list_models())
-    if zoo == "timm":
-        return list(package.list_models())
-    return hf_cached_models()
+    return list(package.list_models())
 
 
 def hf_cache_dir() -> str:

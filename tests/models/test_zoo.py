@@ -212,8 +212,12 @@ def test_list_hf_names_the_cached_models_that_have_a_config(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["hf:org/tiny-gpt2"]   # no tokenizer-only, no dataset
 
-    empty = _costlab_process("list", "hf", env={"HF_HOME": str(tmp_path / "none")})
-    assert empty.returncode == 0 and empty.stdout == ""
-    assert (f"no model with a config.json in the Hugging Face cache {tmp_path / 'none' / 'hub'}"
-            "; give hf:ID (a model in that cache) or hf:DIR (a directory holding a "
-            "config.json") in empty.stderr
+
+def test_list_hf_with_an_empty_cache_says_what_hf_takes(run_cli, monkeypatch, tmp_path):
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))   # as HF_HOME sets
+    result = run_cli("list", "hf")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert (f"no model with a config.json in the Hugging Face cache {tmp_path / 'hub'}; give "
+            "hf:ID (a model in that cache) or hf:DIR (a directory holding a config.json") in \
+        result.stderr
