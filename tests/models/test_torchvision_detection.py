@@ -19,7 +19,7 @@ part plus the heads on the proposals and detections it really had.
 
 Whole models need values (NMS), so they trace on real CPU tensors: the ResNet-50 ones here
 at a 64-pixel transform (about 1 s each instead of 10-15 s at 800), the MobileNet one at its
-own size (tests/models/test_zoo.py runs SSDLite and the 320 model whole).
+own size (tests/models/test_zoo.py runs SSDLite whole).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ detection = torchvision.models.detection
 FrozenBatchNorm2d = torchvision.ops.FrozenBatchNorm2d
 
 CONV3 = 9   # a 3 x 3 kernel
+
+
 # Per proposal: RoIAlign's 256 x 7 x 7 features through the box head, then the predictor's
 # class scores and 4 box coordinates per class.
 def _box_head_macs(classes: int, v2: bool) -> int:
