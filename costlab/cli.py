@@ -484,14 +484,22 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool,
 def list_specs(pattern: str) -> None:
     """The specs available, one line each; PATTERN keeps those whose name, alias or title
     contains it (or matches it as a glob: 'mobilenet*'). Exit 2 when none does.
-    `list torchvision` or `list timm:vit_*` lists a zoo's model names instead."""
+    `list torchvision` or `list timm:vit_*` lists a zoo's model names instead; `list hf`, the
+    models in the local Hugging Face cache that have a config."""
     zoo, _, glob = pattern.partition(":")
     if zoo in ("torchvision", "timm", "hf"):
         import fnmatch
 
-        from costlab.models.zoo import zoo_names
-        for name in fnmatch.filter(zoo_names(zoo), glob or "*"):
+        from costlab.models.zoo import hf_cache_dir, zoo_names
+        names = fnmatch.filter(zoo_names(zoo), glob or "*")
+        for name in names:
             _echo(f"{zoo}:{name}")
+        if zoo == "hf" and not names:
+            click.echo(f"costlab: no model with a config.json in the Hugging Face cache "
+                       f"{hf_cache_dir()}{' matches ' + repr(glob) if glob else ''}; give "
+                       "hf:ID (a model in that cache) or hf:DIR (a directory holding a "
+                       "config.json, e.g. from config.save_pretrained); nothing is downloaded",
+                       err=True)
         return
     from costlab.spec.catalog import match_specs
     for spec in match_specs(pattern):

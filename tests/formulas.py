@@ -63,3 +63,22 @@ def vgg16_macs(classes: int = 1000) -> int:
             c_in = c_out
         h //= 2
     return total + 7 * 7 * 512 * 4096 + 4096 * 4096 + 4096 * classes
+
+
+def attention_macs(queries: int, keys: int, dim: int, heads: int, head_dim: int,
+                   kv_heads: int | None = None) -> int:
+    """One multi-head attention: the Q projection (queries x dim x heads x head_dim), the K
+    and V projections over the keys with `kv_heads` heads (grouped-query attention shares
+    each K/V head among heads / kv_heads query heads), the scores Q K^T and the weighted sum
+    (heads x queries x keys x head_dim each), and the output projection back to dim."""
+    kv_heads = heads if kv_heads is None else kv_heads
+    return (queries * dim * heads * head_dim             # Q
+            + 2 * keys * dim * kv_heads * head_dim       # K, V
+            + 2 * heads * queries * keys * head_dim      # scores, weighted sum
+            + queries * heads * head_dim * dim)          # output projection
+
+
+def mlp_macs(tokens: int, dim: int, hidden: int, gated: bool = False) -> int:
+    """A transformer MLP: up and down projections; a gated one (SwiGLU, gated-GELU) has a
+    second up projection, the gate."""
+    return (3 if gated else 2) * tokens * dim * hidden

@@ -47,6 +47,7 @@ __all__ = ["Range", "SweepDefinition", "SweepRow", "SweepResult", "parse_grid", 
 IN_PROCESS_MAX = 8               # sweeps up to this many configurations run in this process
 CHUNK_MAX = 32                   # configurations per pool or cluster task, at most
 SCHEDULER_ENV = "COSTLAB_SCHEDULER"
+CONNECT_TIMEOUT_S = 5.0       # to reach a scheduler, and for it to have a worker
 FLOAT_DIGITS = 4                 # sampled floats without a step are rounded to this many
 
 
@@ -285,12 +286,12 @@ def _scheduler_client(address: str) -> Any:
         raise OptionError("--scheduler needs dask.distributed: pip install "
                           "'costlab[dist]'") from None
     try:
-        client = Client(address, timeout="5s")
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
         raise OptionError(f"cannot reach the Dask scheduler {address}: "
                           f"{first_line(exc)}") from None
     try:
-        client.wait_for_workers(1, timeout=5)
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
         client.close()
         raise OptionError(f"the Dask scheduler {address} has no workers (start one with "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from costlab.errors import CostlabError, ModelLoadError, OptionError, describe
 from costlab.trace.inputs import InputSpec
 
 __all__ = ["ZOOS", "ZooModel", "empty_build", "build_empty", "zoo_of", "build_zoo", "zoo_names",
-           "zoo_hint"]
+           "zoo_hint", "hf_cache_dir", "hf_cached_models"]
 
 # The zoo prefixes, and the package each one needs.
 ZOOS: dict[str, str] = {"torchvision": "torchvision", "timm": "timm", "hf": "transformers"}
@@ -108,15 +109,36 @@ def _package(zoo: str) -> Any:
 
 
 def zoo_names(zoo: str) -> list[str]:
-    """Every model name the zoo lists (hf lists none: any Hub id or config directory)."""
+    """Every model name the zoo lists; for hf, the model ids in the local Hugging Face cache
+    that have a config.json (what `hf:ID` can build without a download)."""
     if zoo not in ZOOS:
         raise OptionError(f"unknown zoo {zoo!r}; one of {', '.join(ZOOS)}")
+    if zoo == "hf":   # the cache is read without importing transformers (seconds)
+        if importlib.util.find_spec(ZOOS[zoo]) is None:
+            _package(zoo)   # says what to install
+        return hf_cached_models()
     package = _package(zoo)
     if zoo == "torchvision":
         return list(package.models.list_models())
-    if zoo == "timm":
-        return list(package.list_models())
-    return []
+    return list(package.list_models())
+
+
+def hf_cache_dir() -> str:
+    """The Hugging Face hub cache that `hf:ID` reads (HF_HUB_CACHE, else HF_HOME/hub)."""
+    from huggingface_hub import constants
+    return str(constants.HF_HUB_CACHE)
+
+
+def hf_cached_models() -> list[str]:
+    """Model ids in the hub cache with a config.json in some cached revision, sorted."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+    try:
+        cache = scan_cache_dir(hf_cache_dir())
+    except CacheNotFound:
+        return []
+    return sorted(repo.repo_id for repo in cache.repos if repo.repo_type == "model"
+                  and any(f.file_name == "config.json" for r in repo.revisions for f in r.files))
 
 
 def zoo_hint(name: str) -> str | None:

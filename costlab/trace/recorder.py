@@ -126,6 +126,9 @@ class _Registry:
     def known(self, tensor: torch.Tensor) -> TensorMeta | None:
         return self._metas.get(id(tensor))
 
+    def metas(self, kind: str) -> list[TensorMeta]:
+        return [m for m in self._metas.values() if m.kind == kind]
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Schema:
@@ -239,8 +242,9 @@ def trace_module(model: nn.Module,
     a dict of keyword inputs. Parameters are swapped for stand-ins for the duration of the call.
     With device `auto`, a meta run that needs a value (`.item()`, `if y.sum() > 0`, `nonzero`,
     `tolist`) is run again on real CPU tensors with random weights, by the same recorder, when
-    the model's weights fit under `memory_limit_bytes` (default: half the available RAM);
-    `meta` or `cpu` forces one. `Trace.device` and `Trace.device_reason` say which ran and why.
+    it fits under `memory_limit_bytes` (default: half the available RAM; the estimate is the
+    weights plus `_made_bytes`, at least the weights again); `meta` or `cpu` forces one.
+    `Trace.device` and `Trace.device_reason` say which ran and why.
     With `training`, the forward runs in train mode with autograd on, then the backward of
     every floating-point output (as from a loss on them) is recorded too, each op with the
     module whose forward made its autograd node (see trace/autograd.py) and its Phase.
@@ -287,11 +291,15 @@ def _trace(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Tens
         meta_failure = failure
     weight_bytes = sum(t.numel() * t.element_size()
                        for t in (*model.parameters(), *model.buffers()))
+    tensor_bytes = max(meta_failure.made_bytes, weight_bytes)
     limit = memory_limit_bytes if memory_limit_bytes is not None else _default_limit()
-    if weight_bytes > limit:
-        raise meta_failure.error(hint=f"; its weights ({weight_bytes:,} bytes) exceed the "
-                                      f"memory limit for a real CPU run ({limit:,} bytes): "
-                                      "make the model smaller or give --device cpu") \
+    if weight_bytes + tensor_bytes > limit:
+        raise meta_failure.error(hint=f"; a real CPU run needs about "
+                                      f"{weight_bytes + tensor_bytes:,} bytes (weights "
+                                      f"{weight_bytes:,} + inputs and activations "
+                                      f"{tensor_bytes:,}), over the memory limit "
+                                      f"({limit:,} bytes): make the model or its inputs "
+                                      "smaller, or give --device cpu") \
             from meta_failure.cause
     reason = f"the meta trace needs values: {meta_failure.summary()}"
     try:
@@ -306,6 +314,26 @@ def _input_specs(inputs: Iterable[torch.Tensor | Shape | InputSpec] | Mapping[st
     if isinstance(inputs, Mapping):
         return [as_input(v, k) for k, v in inputs.items()]
     return [t if isinstance(t, torch.Tensor) else as_input(t) for t in inputs]
+
+
+def _made_bytes(events: Sequence[OpEvent], inputs: Iterable[TensorMeta]) -> int:
+    """The bytes of the inputs and of every tensor the ops made (views and in-place results
+    share their input's storage and count once).
+
+    This is what the real CPU run holds at its end: the recorder keeps each tensor it sees
+    until the trace returns. Taken from the meta run's ops before it failed, it is a lower
+    bound for the whole forward; the fallback estimates the run's memory as the weights plus
+    the larger of this and the weights' own bytes again (a forward that fails early, as an
+    attention mask's `.all()` at a Hugging Face model's start, has recorded almost nothing;
+    the whole forward's tensors come within a small factor of the weights for CNNs at their
+    crop size and for decoders at a few thousand tokens).
+    """
+    made = {t.storage: t.numel * t.itemsize for t in inputs}
+    for event in events:
+        for out in event.outputs:
+            if out.kind == "activation" and out.storage == out.tid:
+                made[out.storage] = out.numel * out.itemsize
+    return sum(made.values())
 
 
 def _default_limit() -> int:
@@ -364,9 +392,10 @@ class _Failure(Exception):
     """The model failed inside the trace: the op and module running, and the cause."""
 
     def __init__(self, cause: BaseException, op: str, path: str, kind: str,
-                 device: str) -> None:
+                 device: str, made_bytes: int = 0) -> None:
         super().__init__(str(cause))
         self.cause, self.op, self.path, self.kind, self.device = cause, op, path, kind, device
+        self.made_bytes = made_bytes   # the tensors made before the failure: _made_bytes
 
     @property
     def needs_values(self) -> bool:
@@ -460,7 +489,8 @@ def _record(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Ten
                              f"({kind or type(model).__name__}): {describe(exc)}") from exc
         path, kind = scopes[-1] if scopes else ("", type(model).__name__)
         op = "" if recorder.current is None else str(recorder.current)
-        raise _Failure(exc, op, path, kind, device) from exc
+        made = _made_bytes(recorder.events, registry.metas("input"))
+        raise _Failure(exc, op, path, kind, device, made) from exc
     finally:
         for handle in handles:
             handle.remove()

@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from costlab.analyses import sweep as sweep_module
 from costlab.analyses.analysis import analyze
 from costlab.analyses.sweep import (
     Range,
@@ -202,7 +203,13 @@ def test_pool_and_dask_give_the_same_csv(run_cli, toy, monkeypatch):
     assert f"2 of 2 configurations (dask {address})" in from_env.stdout
 
 
-def test_a_scheduler_without_workers_says_so(run_cli, toy):
+@pytest.fixture
+def quick_timeout(monkeypatch):
+    """A scheduler that is not there is the same error after 0.5 s as after 5."""
+    monkeypatch.setattr(sweep_module, "CONNECT_TIMEOUT_S", 0.5)
+
+
+def test_a_scheduler_without_workers_says_so(run_cli, toy, quick_timeout):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=":0") as cluster:
@@ -274,7 +281,7 @@ def test_plot_draws_the_front(run_cli, toy, tmp_path):
     (("--sample", "3"), "--range"),
     (("--grid", "alpha=0.5", "--scheduler", "tcp://127.0.0.1:9"), "cannot reach"),
 ])
-def test_bad_input_gives_one_line_and_exit_2(run_cli, toy, args, words):
+def test_bad_input_gives_one_line_and_exit_2(run_cli, toy, args, words, quick_timeout):
     result = run_cli("sweep", toy, *args)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()

@@ -18,8 +18,6 @@ from costlab.count.engine import count_costs  # noqa: E402
 from costlab.models.resolve import resolve_model  # noqa: E402
 from costlab.trace.recorder import trace_module  # noqa: E402
 
-pytestmark = pytest.mark.zoo   # third-party models: most of the suite's time (DEVELOPERS.md)
-
 models = torchvision.models
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +18,6 @@ from costlab.errors import ModelLoadError, OptionError
 from costlab.models.resolve import resolve_model
 from costlab.models.zoo import build_zoo
 from costlab.trace.inputs import InputSpec
-
-pytestmark = pytest.mark.zoo   # third-party models: most of the suite's time (DEVELOPERS.md)
 
 pytest.importorskip("torchvision")
 
@@ -182,15 +183,39 @@ def test_hf_whisper_trainable_parameters(tmp_path):
     assert trainable == total - 1500 * 384 == 37_184_640
 
 
-def test_faster_rcnn_reproduces_torchvision_and_explains_its_parameter_gap():
-    analysis = analyze("torchvision:fasterrcnn_mobilenet_v3_large_320_fpn",
-                       inputs=[(1, 3, 800, 800)], settings={"num_classes": 91}, strict=True)
-    # FasterRCNN_MobileNet_V3_Large_320_FPN_Weights.COCO_V1: _ops 0.719 GMACs (the transform
-    # resizes to 320), num_params 19,386,354. torchvision builds its trained models with
-    # FrozenBatchNorm2d, whose scale and shift are buffers; weights=None gives BatchNorm2d,
-    # whose are parameters, so costlab's count is larger by exactly those.
-    assert round(analysis.totals["macs"] / 1e9, 3) == 0.719
-    module = resolve_model("torchvision:fasterrcnn_mobilenet_v3_large_320_fpn").module
-    batch_norm = sum(p.numel() for m in module.modules() if isinstance(m, nn.BatchNorm2d)
-                     for p in m.parameters())
-    assert analysis.totals["params"] == 19_386_354 + batch_norm
+def _costlab_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """costlab in a fresh process, as a user runs it: huggingface_hub reads HF_HOME once, at
+    import (and HF_HUB_CACHE, which would override it, is left out)."""
+    environ = {k: v for k, v in os.environ.items() if k != "HF_HUB_CACHE"} | env
+    return subprocess.run([sys.executable, "-m", "costlab", *args], capture_output=True,
+                          text=True, check=False, timeout=120, env=environ)
+
+
+def test_list_hf_names_the_cached_models_that_have_a_config(tmp_path):
+    pytest.importorskip("transformers")
+    hub = tmp_path / "hub"
+    for repo, files in (("models--org--tiny-gpt2", ["config.json", "model.safetensors"]),
+                        ("models--org--tokenizer-only", ["tokenizer.json"]),
+                        ("datasets--org--data", ["config.json"])):
+        (hub / repo / "refs").mkdir(parents=True)
+        (hub / repo / "refs" / "main").write_text("abc123")
+        snapshot = hub / repo / "snapshots" / "abc123"
+        snapshot.mkdir(parents=True)
+        for index, name in enumerate(files):   # the cache's layout: snapshots link to blobs
+            blob = hub / repo / "blobs" / f"blob{index}"
+            blob.parent.mkdir(exist_ok=True)
+            blob.write_text("{}")
+            (snapshot / name).symlink_to(blob)
+    result = _costlab_process("list", "hf", env={"HF_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["hf:org/tiny-gpt2"]   # no tokenizer-only, no dataset
+
+
+def test_list_hf_with_an_empty_cache_says_what_hf_takes(run_cli, monkeypatch, tmp_path):
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))   # as HF_HOME sets
+    result = run_cli("list", "hf")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert (f"no model with a config.json in the Hugging Face cache {tmp_path / 'hub'}; give "
+            "hf:ID (a model in that cache) or hf:DIR (a directory holding a config.json") in \
+        result.stderr

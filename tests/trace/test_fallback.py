@@ -46,8 +46,48 @@ def test_forcing_meta_names_the_op_the_module_and_the_way_out():
 
 
 def test_the_real_run_needs_the_weights_to_fit():
-    with pytest.raises(TraceError, match=r"weights \(144 bytes\) exceed the memory limit"):
-        trace_module(_Branchy(), [(3, 8)], memory_limit_bytes=100)   # (8 x 4 + 4) x 4 bytes
+    """A forward that reads a value first has made nothing yet: its tensors are estimated as
+    many bytes again as its weights."""
+    class ReadsFirst(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(100, 100)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(x) * x[0, 0].item()   # x[0, 0] is a view: no new tensor
+
+    weights = (100 * 100 + 100) * 4   # 40,400 bytes, above the 400-byte input
+    with pytest.raises(TraceError, match=r"needs about 80,800 bytes \(weights 40,400 \+ "
+                                         r"inputs and activations 40,400\), over the memory "
+                                         r"limit \(80,799 bytes\)"):
+        trace_module(ReadsFirst(), [(1, 100)], memory_limit_bytes=2 * weights - 1)
+    assert trace_module(ReadsFirst(), [(1, 100)], memory_limit_bytes=2 * weights).device == \
+        "cpu"
+
+
+class _WideThenBranchy(nn.Module):
+    """Small weights, large activations made before the value is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(10, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.fc(x)
+        return y if y.sum() > 0 else -y
+
+
+def test_the_real_run_needs_its_activations_to_fit_too():
+    rows = 100_000
+    weights = (10 * 10 + 10) * 4
+    # the input and fc's output, rows x 10 floats each; the sum (4 bytes), `> 0` (a bool)
+    made = 2 * rows * 10 * 4 + 4 + 1
+    with pytest.raises(TraceError, match=f"needs about {weights + made:,} bytes "
+                                         rf"\(weights {weights} \+ inputs and activations "
+                                         rf"{made:,}\)"):
+        trace_module(_WideThenBranchy(), [(rows, 10)], memory_limit_bytes=weights + made - 1)
+    trace = trace_module(_WideThenBranchy(), [(rows, 10)], memory_limit_bytes=weights + made)
+    assert trace.device == "cpu"
 
 
 def test_forcing_cpu_runs_there():
