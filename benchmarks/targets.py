@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness import machine, median_seconds  # benchmarks/: on the path when run as a script
 from tabulate import tabulate
-
-from benchmarks.harness import machine, median_seconds
 
 
 def _process_seconds(command: list[str]) -> float:
@@ -98,9 +97,9 @@ def _interleaved(runners: dict[str, Callable[[], Any]], repeats: int
 
 def in_process(models: list[str], repeats: int) -> list[list[str]]:
     import torch
+    from compare_tools import _cpu_model
 
     import costlab
-    from benchmarks.compare_tools import _cpu_model
     torch.set_num_threads(1)
     rows = []
     for name in models:

@@ -502,9 +502,8 @@ def list_specs(pattern: str) -> None:
                        err=True)
         return
     from costlab.spec.catalog import match_specs
-    for spec in match_specs(pattern):
-        params = " ".join(f"{p.name}={p.default}" for p in spec.params.values())
-        _echo(f"{spec.name:<26} {spec.title:<30} {params}")
+    for summary in match_specs(pattern):
+        _echo(summary.line())
 
 
 @cli.command("schema")

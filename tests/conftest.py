@@ -18,12 +18,19 @@ _AMBIENT = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TT
             "COSTLAB_SPECS")
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("costlab-cache")
+
+
 @pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _plain_environment(monkeypatch: pytest.MonkeyPatch, _session_cache: Path) -> None:
     """Output as a pipe gets it, whatever the shell running the tests sets: a test that wants
-    colour or a progress bar sets FORCE_COLOR itself."""
+    colour or a progress bar sets FORCE_COLOR itself. costlab's caches (spec summaries, the
+    roofline) go to a directory of the session, never the user's."""
     for name in _AMBIENT:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COSTLAB_CACHE_DIR", str(_session_cache))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
@@ -17,6 +16,7 @@ import torch
 
 from costlab.analyses.machine import Machine, torch_dtype
 from costlab.choices import Device, DType
+from costlab.spec.summaries import cache_dir
 
 if TYPE_CHECKING:
     from torch.utils.benchmark import Measurement
@@ -127,13 +127,9 @@ def _copy_seconds(elements: int, device: str, kind: torch.dtype, threads: int,
 
 
 def cache_path() -> Path:
-    """roofline.json in $COSTLAB_CACHE_DIR, else in the user's cache directory
-    ($XDG_CACHE_HOME/costlab, or ~/.cache/costlab)."""
-    override = os.environ.get("COSTLAB_CACHE_DIR")
-    if override:
-        return Path(override) / "roofline.json"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "costlab" / "roofline.json"
+    """roofline.json in costlab's cache directory (`cache_dir`: $COSTLAB_CACHE_DIR, else
+    $XDG_CACHE_HOME/costlab or ~/.cache/costlab)."""
+    return cache_dir() / "roofline.json"
 
 
 def _read_cache(path: Path) -> dict[str, Any]:

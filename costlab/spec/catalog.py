@@ -1,5 +1,6 @@
-"""Find specs by name: the directories searched, the names found, aliases. No torch here, so
-`costlab list` starts at once."""
+"""Find specs by name: the directories searched, the names found, aliases. No torch here, and
+the schema (yaml, pydantic) is imported only when a spec is read, so `costlab list` starts at
+once from the cached summaries."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from costlab.errors import ModelLoadError, SpecError
-from costlab.spec.schema import ArchSpec, load_spec
+from costlab.spec.summaries import SpecSummary, summaries
+
+if TYPE_CHECKING:
+    from costlab.spec.schema import ArchSpec
 
 __all__ = ["spec_dirs", "find_specs", "load_specs", "load_named_spec", "match_specs",
-           "SpecWarning"]
+           "SpecWarning", "SpecSummary"]
 
 
 def spec_dirs() -> list[Path]:
@@ -44,6 +49,7 @@ def find_specs() -> dict[str, Path]:
 def load_specs(paths: Iterable[Path]) -> Iterator[ArchSpec]:
     """The specs that load; one that does not is skipped with a warning naming the file and
     the problem, so that one broken file in specs/ breaks neither `list` nor name lookup."""
+    from costlab.spec.schema import load_spec
     for path in paths:
         try:
             yield load_spec(path)
@@ -57,6 +63,7 @@ class SpecWarning(UserWarning):
 
 def load_named_spec(name: str) -> ArchSpec:
     """Loads a spec by name or alias (`mobilenet_v2` finds mobilenetv2) or by file path."""
+    from costlab.spec.schema import load_spec
     if name.endswith((".yaml", ".yml")) or os.sep in name:
         if not Path(name).is_file():
             raise ModelLoadError(f"no spec file {name!r}")
@@ -75,24 +82,32 @@ def load_named_spec(name: str) -> ArchSpec:
     raise ModelLoadError(f"unknown model {name!r}{hint}")
 
 
-def match_specs(pattern: str = "") -> list[ArchSpec]:
+def _summary(path: Path) -> SpecSummary | None:
+    for spec in load_specs([path]):
+        return SpecSummary(spec.name, path.stem, spec.title, tuple(spec.aliases),
+                           tuple((p.name, str(p.default)) for p in spec.params.values()))
+    return None
+
+
+def match_specs(pattern: str = "") -> list[SpecSummary]:
     """Specs whose name, alias or title contains `pattern` (case and `_`/`-` ignored), or
     matches it as a glob (`mobilenet*`); every spec for an empty pattern. ModelLoadError with
-    close matches when none does."""
+    close matches when none does. Summaries, validated once per version of each file."""
     wanted = _normalize(pattern)
     glob = any(c in pattern for c in "*?[")
+    specs = find_specs()
     found = []
-    for spec in load_specs(find_specs().values()):   # a broken spec: one warning, skipped
-        names = [Path(spec.file).stem, *spec.aliases]
+    for summary in summaries(specs.values(), _summary):   # a broken spec: a warning, skipped
+        names = [summary.stem, *summary.aliases]
         if glob:
             hit = any(fnmatch.fnmatch(n.lower(), pattern.lower()) for n in names)
         else:
-            hit = any(wanted in _normalize(n) for n in [*names, spec.title])
+            hit = any(wanted in _normalize(n) for n in [*names, summary.title])
         if hit:
-            found.append(spec)
+            found.append(summary)
     if not found:
-        close = difflib.get_close_matches(pattern, list(find_specs()), n=3, cutoff=0.4)
+        close = difflib.get_close_matches(pattern, list(specs), n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(close)}?" if close else \
-            f"; the specs are {', '.join(find_specs()) or 'none'}"
+            f"; the specs are {', '.join(specs) or 'none'}"
         raise ModelLoadError(f"no spec matches {pattern!r}{hint}")
     return found

@@ -1,0 +1,106 @@
+"""What `costlab list` shows of each spec (name, title, aliases, parameter defaults), kept in
+the user's cache directory by file, size and modification time: once the specs have been
+validated, listing them reads neither YAML nor imports pydantic (0.18 s of a 0.3 s command).
+A spec that changed, or one not seen before, is validated again, as `load_spec` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cache_dir", "SpecSummary", "summaries"]
+
+_CACHE_FILE = "spec-summaries.json"
+_FORMAT = 1   # bump when SpecSummary changes
+
+
+def cache_dir() -> Path:
+    """$COSTLAB_CACHE_DIR, else the user's cache directory ($XDG_CACHE_HOME/costlab, or
+    ~/.cache/costlab)."""
+    override = os.environ.get("COSTLAB_CACHE_DIR")
+    if override:
+        return Path(override)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costlab"
+
+
+@dataclass(frozen=True, slots=True)
+class SpecSummary:
+    """One line of `costlab list`."""
+
+    name: str                               # as the spec names itself
+    stem: str                               # the file's stem, its name in commands
+    title: str
+    aliases: tuple[str, ...]
+    defaults: tuple[tuple[str, str], ...]   # parameter -> its default, as printed
+
+    def line(self) -> str:
+        params = " ".join(f"{k}={v}" for k, v in self.defaults)
+        return f"{self.name:<26} {self.title:<30} {params}"
+
+
+def _stamp(path: Path) -> list[int | str]:
+    from costlab import __version__
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, __version__, _FORMAT]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _from_entry(entry: dict[str, Any]) -> SpecSummary | None:
+    try:
+        return SpecSummary(str(entry["name"]), str(entry["stem"]), str(entry["title"]),
+                           tuple(map(str, entry["aliases"])),
+                           tuple((str(k), str(v)) for k, v in entry["defaults"]))
+    except (KeyError, TypeError, ValueError):
+        return None   # a cache from another costlab, or edited by hand: validate again
+
+
+def _as_json(summary: SpecSummary) -> dict[str, Any]:
+    """The entry as JSON reads it back (lists), so an unchanged cache compares equal."""
+    record: dict[str, Any] = json.loads(json.dumps(asdict(summary)))
+    return record
+
+
+def summaries(paths: Iterable[Path], validate: Callable[[Path], SpecSummary | None]
+              ) -> list[SpecSummary]:
+    """The summaries of the specs that load: from the cache where the file is unchanged, else
+    from `validate` (None for a spec that does not load, which is left out and not kept)."""
+    store = cache_dir() / _CACHE_FILE
+    cached, fresh = _read(store), {}
+    found: list[SpecSummary] = []
+    for path in paths:
+        key, stamp = str(path.resolve()), _stamp(path)
+        entry = cached.get(key)
+        summary = _from_entry(entry) if isinstance(entry, dict) and \
+            entry.get("stamp") == stamp else None
+        summary = summary or validate(path)
+        if summary is None:
+            continue
+        found.append(summary)
+        fresh[key] = {"stamp": stamp, **_as_json(summary)}
+    if fresh != {k: cached.get(k) for k in fresh}:
+        _write(store, {**cached, **fresh})
+    return found
+
+
+def _write(store: Path, data: dict[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs the next listing time."""
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        temporary = store.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, store)
+    except OSError as exc:
+        warnings.warn(f"cannot write the spec cache {store}: {exc.strerror}", stacklevel=2)
