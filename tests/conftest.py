@@ -71,17 +71,11 @@ layers:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`-n auto --dist loadgroup`, README.md), a test module runs in one
-    worker, so its module-scoped fixtures (built models, traces) are computed once; the tests
-    sharing the papers' session Evaluator form one group for the same reason. tests/models/
-    builds third-party models: marked `zoo` (`-m "not zoo"` leaves them out)."""
+    """tests/models/ builds third-party models: marked `zoo` (`-m "not zoo"` leaves them
+    out)."""
     for item in items:
         if item.nodeid.startswith("tests/models/"):
             item.add_marker(pytest.mark.zoo)
-        if not any(item.iter_markers("xdist_group")):
-            shared = "evaluator" in getattr(item, "fixturenames", ())
-            item.add_marker(pytest.mark.xdist_group(
-                "papers-evaluator" if shared else item.nodeid.partition("::")[0]))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
