@@ -450,8 +450,9 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
 @click.option("--all", "show_all", is_flag=True,
               help="Show every metric, not only those that changed or have a budget.")
 @click.option("--format", "fmt", type=_LiveChoice(lambda: [*formats(), "github"]),
-              help="Output format [default: github when $GITHUB_ACTIONS is set, else markdown]; "
-                   "github prints ::error annotations for the pull request.")
+              help="Output format [default: github when $GITHUB_ACTIONS is set, else table, "
+                   "as every command]; github prints ::error annotations for the pull request, "
+                   "markdown pastes into a comment.")
 @_allow_import_option
 def check(lockfile: str | None, tolerance: float | None, show_all: bool,
           fmt: str | None, allow_imports: tuple[str, ...]) -> int:
@@ -460,7 +461,7 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool,
     markdown table is also appended to $GITHUB_STEP_SUMMARY when that is set."""
     from costlab.ci.check import run_check
     from costlab.ci.check_document import check_document, github_annotations
-    fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "markdown")
+    fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "table")
     result = run_check(lockfile, tolerance_pct=tolerance, allow_imports=allow_imports)
     document = check_document(result, show_all)
     text = github_annotations(result) if fmt == "github" else \

@@ -42,7 +42,7 @@ def _table(markdown: str) -> list[list[str]]:
 
 
 def test_unchanged_project_passes(project, run_cli):
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == "### costlab check: ok"
     assert "Checked costlab.lock.json (2 models; params under 'torch', memory at fp32); " \
@@ -54,7 +54,7 @@ def test_a_widened_layer_fails_naming_model_metric_and_change(project, run_cli):
     old = costlab.analyze(str(project / "specs" / "toy.yaml"), depth=1)
     (project / "specs" / "toy.yaml").write_text(WIDER.lstrip())
     new = costlab.analyze(str(project / "specs" / "toy.yaml"), depth=1)
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == "### costlab check: failed (2 models, 6 metrics)"
     table = [line for line in result.stdout.splitlines() if line.startswith("|")]
@@ -82,17 +82,17 @@ def test_a_widened_layer_fails_naming_model_metric_and_change(project, run_cli):
 def test_revert_passes_again_and_tolerance_allows_small_growth(project, run_cli):
     spec = project / "specs" / "toy.yaml"
     spec.write_text(WIDER.lstrip())
-    assert run_cli("check").exit_code == 1
-    assert run_cli("check", "--tolerance", "1000").exit_code == 0
-    assert "within tolerance" in run_cli("check", "--tolerance", "1000").stdout
+    assert run_cli("check", "--format", "markdown").exit_code == 1
+    assert run_cli("check", "--format", "markdown", "--tolerance", "1000").exit_code == 0
+    assert "within tolerance" in run_cli("check", "--format", "markdown", "--tolerance", "1000").stdout
     spec.write_text(TOY_SPEC.lstrip())
-    assert run_cli("check").exit_code == 0
+    assert run_cli("check", "--format", "markdown").exit_code == 0
 
 
 def test_a_smaller_model_passes_and_says_so(project, run_cli):
     spec = project / "specs" / "toy.yaml"
     spec.write_text(TOY_SPEC.replace("{op: conv, c: 16, s: 2}", "{op: conv, c: 8, s: 2}").lstrip())
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 0 and "| shrank" in result.stdout
 
 
@@ -100,7 +100,7 @@ def test_an_exceeded_budget_fails_with_a_clear_line(project, run_cli):
     macs = costlab.analyze("toy").totals["macs"]
     (project / "pyproject.toml").write_text(
         f"[tool.costlab.budgets.toy]\nmax_macs = {macs - 1}\nmax_params = '1G'\n")
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 1
     assert f"- **toy**: macs {macs:,} is over its budget of {macs - 1:,} by 1 (" in \
         _prose(result.stdout)
@@ -112,7 +112,7 @@ def test_budgets_alone_without_a_lock_file(project, run_cli):
     (project / "costlab.lock.json").unlink()
     (project / "pyproject.toml").write_text("[tool.costlab.budgets.\"toy:alpha=0.5\"]\n"
                                             "max_peak_bytes = 1\n")
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 1
     assert "Checked the budgets of toy:alpha=0.5; tolerance 0%." in _prose(result.stdout)
     peak = costlab.api.memory("toy", alpha=0.5, dtype="fp32")[1].peak
@@ -124,12 +124,12 @@ def test_step_summary_gets_the_markdown(project, run_cli, monkeypatch):
     summary = project / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert summary.read_text() == "earlier step\n" + result.stdout + "\n"
 
 
 def test_all_shows_every_metric(project, run_cli):
-    rows = _table(run_cli("check", "--all").stdout)
+    rows = _table(run_cli("check", "--format", "markdown", "--all").stdout)
     assert len(rows) == 2 * 5 and {r[-1] for r in rows} == {"same"}
 
 
@@ -161,7 +161,7 @@ def test_a_config_change_is_noted(project, run_cli):
     del data["entries"]["toy"]["config"]["alpha"]           # a parameter the spec gained
     data["costlab_version"] = "0.0.1"
     lock.write_text(json.dumps(data))
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 0
     assert "- note: toy: parameters changed: num_classes 100 -> 10, alpha added (1.0)" in \
         _prose(result.stdout)
@@ -172,7 +172,7 @@ def test_costlab_own_lock_file_holds(run_cli, monkeypatch):
     # Dogfooding: a change to a block, a rule or a spec that moves any cost fails here;
     # accept it with `costlab snapshot` (which measures the lock file's entries again).
     monkeypatch.chdir(ROOT)
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Checked costlab.lock.json" in result.stdout
 
@@ -200,10 +200,18 @@ def test_a_training_budget(project, run_cli):
     training = costlab.analyze("toy", training=True).totals["training_macs"]
     (project / "pyproject.toml").write_text(
         f"[tool.costlab.budgets.toy]\nmax_training_macs = {training - 1}\n")
-    result = run_cli("check")
+    result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 1
     assert f"- **toy**: training_macs {training:,} is over its budget of {training - 1:,} " \
            "by 1 (" in _prose(result.stdout)
     (project / "pyproject.toml").write_text(
         f"[tool.costlab.budgets.toy]\nmax_training_macs = {training}\n")
-    assert run_cli("check").exit_code == 0
+    assert run_cli("check", "--format", "markdown").exit_code == 0
+
+
+def test_a_terminal_gets_the_table_and_markdown_is_asked_for(project, run_cli):
+    # the default, as every command's: a plain table, no markdown markup (**, |, ###)
+    plain = run_cli("check").stdout
+    assert plain.splitlines()[0] == "costlab check: ok"
+    assert "|" not in plain and "**" not in plain and "###" not in plain
+    assert run_cli("check", "--format", "markdown").stdout.startswith("### costlab check: ok")
