@@ -665,3 +665,7 @@ def _sweep_from(source: str, model: str | None, *given: Any) -> Any:
 
 def main() -> None:
     cli.main(prog_name="costlab")
+
+
+if __name__ == "__main__":   # python -m costlab.cli, as python -m costlab
+    main()
