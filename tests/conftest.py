@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from costlab.cli import cli
+
+# Under pytest-xdist each worker is one process per core: torch's own threads on top of them
+# would oversubscribe the cores (the real forward passes of fvcore and the CPU fallback slowed
+# the suite down by half). Set before any test imports torch.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # The environment that changes what costlab prints or where it runs: a developer's terminal,
 # CI's GITHUB_ACTIONS and pytest-xdist's workers (which set COLUMNS=80) must not change a test.

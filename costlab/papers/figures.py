@@ -79,12 +79,12 @@ def accuracy_points(ev: Evaluator, sources: tuple[str, ...] | None = None
             if key in seen:
                 continue
             seen.add(key)
-            result = ev.analysis(name, config, convention="weights")
+            totals = ev.totals(name, config, convention="weights")
             variant = _variant(entry)
             points.append(AccuracyPoint(
                 name, f"{spec.title} ({variant})" if variant else spec.title,
-                f"{entry.source}, {entry.table}", entry.value, result.totals["macs"],
-                result.totals["params"], variant))
+                f"{entry.source}, {entry.table}", entry.value, int(totals["macs"]),
+                int(totals["params"]), variant))
     return points
 
 

@@ -184,9 +184,8 @@ def v2_grid(ev: Evaluator) -> PaperTable:
     resolutions = (96, 128, 160, 192, 224)
     rows, macs_all, params_all = [], [], []
     for alpha in widths:
-        params = ev.analysis("mobilenetv2", {"alpha": alpha},
-                             convention="weights").totals["params"]
-        macs = [ev.analysis("mobilenetv2", {"alpha": alpha, "resolution": r}).totals["macs"]
+        params = int(ev.totals("mobilenetv2", {"alpha": alpha}, convention="weights")["params"])
+        macs = [int(ev.totals("mobilenetv2", {"alpha": alpha, "resolution": r})["macs"])
                 for r in resolutions]
         macs_all += macs
         params_all.append(params)

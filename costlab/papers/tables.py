@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from costlab.analyses.analysis import Analysis, analyze, analyze_target
 from costlab.analyses.published import PUBLISHED_METRICS, FigureSources, variant_config
+from costlab.analyses.sweep_cache import WORKER_CACHE, compose
 from costlab.analyses.training import TrainingMemory, training_memory
 from costlab.analyses.verdicts import Verdict, judge
 from costlab.count.engine import LayerCost
@@ -73,6 +74,18 @@ class Evaluator:
         if key not in self._cache:
             self._cache[key] = analyze(spec, settings=full, params=convention)
         return self._cache[key]
+
+    def totals(self, name: str, config: Mapping[str, Scalar] | None = None, *,
+               convention: str = "torch") -> Mapping[str, int | float]:
+        """MACs and parameters alone, as `analysis(...).totals` gives them: composed from the
+        sweep's per-block cost cache where the spec is a chain of cached blocks (exact:
+        tests/analyses/test_sweep_cache.py), else from the analysis. The grids of the papers
+        ask for dozens of configurations made of the same blocks."""
+        composed = compose(name, dict(config or {}), ("macs", "params"), convention, "fp32",
+                           WORKER_CACHE)
+        if composed is None:
+            return self.analysis(name, config, convention=convention).totals
+        return composed.values
 
     def training(self, name: str, batch: int, optimizer: str = "sgd") -> TrainingMemory:
         """One fp32 training step of the spec at its defaults (`costlab memory --training`)."""
