@@ -21,6 +21,8 @@ from costlab.render import Document, formats, resolve_format, write
 from costlab.render.progress import progress_bar
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from costlab.spec.variants import Variant
 
 __all__ = ["cli", "main"]
@@ -120,6 +122,17 @@ def _silence_stdout() -> None:
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[0] if lines else "(no message)"
+
+
+def _complete_model(ctx: click.Context, param: click.Parameter, incomplete: str
+                    ) -> list[CompletionItem]:
+    """Shell completion of MODEL: the spec names (from the cached summaries, so at once) and
+    the zoo prefixes; a spec file or import path completes as the shell's own words."""
+    from click.shell_completion import CompletionItem
+
+    from costlab.spec.catalog import find_specs
+    names = [*find_specs(), "torchvision:", "timm:", "hf:"]
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
 
 
 def _echo(text: str, nl: bool = True) -> None:
@@ -232,7 +245,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 
 
 @cli.command()
-@click.argument("model")
+@click.argument("model", shell_complete=_complete_model)
 @_model_options
 @click.option("--params", "convention", type=_CONVENTIONS, default="torch", show_default=True,
               help="Parameter counting convention.")
@@ -282,7 +295,7 @@ def report(model: str, alpha: float | None, resolution: int | None, num_classes:
 
 
 @cli.command()
-@click.argument("model")
+@click.argument("model", shell_complete=_complete_model)
 @_model_options
 @click.option("--dtype", type=_DTYPES,
               help="Activation element type [default: fp32, as in every command; fp16 gives "
@@ -324,7 +337,8 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
 
 
 @cli.command()
-@click.argument("models", nargs=-1, required=True, metavar="MODEL[:KEY=VALUE,...]...")
+@click.argument("models", nargs=-1, required=True, metavar="MODEL[:KEY=VALUE,...]...",
+                shell_complete=_complete_model)
 @_model_options
 @click.option("--params", "convention", type=_CONVENTIONS, default="torch", show_default=True,
               help="Parameter counting convention.")
@@ -370,7 +384,8 @@ def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None
 
 
 @cli.command()
-@click.argument("models", nargs=-1, required=True, metavar="MODEL[:KEY=VALUE,...]...")
+@click.argument("models", nargs=-1, required=True, metavar="MODEL[:KEY=VALUE,...]...",
+                shell_complete=_complete_model)
 @_model_options
 @click.option("--device", type=click.Choice([d.value for d in Device]), default="cpu",
               show_default=True)
@@ -405,7 +420,8 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
 
 
 @cli.command()
-@click.argument("models", nargs=-1, metavar="[MODEL[:KEY=VALUE,...]]...")
+@click.argument("models", nargs=-1, metavar="[MODEL[:KEY=VALUE,...]]...",
+                shell_complete=_complete_model)
 @_model_options
 @click.option("--params", "convention", type=_CONVENTIONS,
               help="Parameter counting convention [default: [tool.costlab] params, or torch].")
@@ -566,7 +582,7 @@ def _files_summary(paths: Sequence[Path]) -> str:
 
 
 @cli.command()
-@click.argument("model", required=False)
+@click.argument("model", required=False, shell_complete=_complete_model)
 @click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2,...",
               help="A parameter's values; several --grid give their product.")
 @click.option("--sample", type=int, metavar="N", help="Draw N configurations at random.")

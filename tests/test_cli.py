@@ -291,3 +291,20 @@ def test_top_summary_and_totals_below_long_tables(run_cli):
     assert "300,774,272" in summary and "layer " not in summary and "op class" not in summary
     full = run_cli("report", "mobilenetv2").stdout.splitlines()
     assert full[-1] == "total: 300,774,272 MACs, 3,504,872 params (torch)"
+
+
+def test_shell_completion_offers_model_names():
+    # click's completion protocol, as bash's `complete` hook calls it
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "_COSTLAB_COMPLETE": "bash_complete",
+           "COMP_WORDS": "costlab compare mobilenetv1 mobi", "COMP_CWORD": "3"}
+    out = subprocess.run([sys.executable, "-m", "costlab"], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["plain,mobilenetv1", "plain,mobilenetv2", "plain,mobilenetv2_reduced_001",
+                   "plain,mobilenetv2_standard_001"]
+    env["COMP_WORDS"], env["COMP_CWORD"] = "costlab report t", "2"
+    out = subprocess.run([sys.executable, "-m", "costlab"], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["plain,torchvision:", "plain,timm:"]
