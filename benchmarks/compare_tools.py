@@ -70,15 +70,9 @@ def _costlab_module(name: str) -> Runner:
 
 def _fvcore(name: str) -> Runner:
     import torch
-    from fvcore.nn import FlopCountAnalysis
     model, shape = _cpu_model(name)
     x = torch.zeros(shape)
-
-    def run() -> int:
-        counter = FlopCountAnalysis(model, x)
-        counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-        return int(counter.total())
-    return run
+    return lambda: harness.fvcore_total(model, x)
 
 
 def _ptflops(name: str) -> Runner:

@@ -130,6 +130,15 @@ def load_average() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
+def fvcore_total(model: Any, inputs: Any) -> int:
+    """fvcore's total count (one "flop" per multiply-accumulate for conv and linear), its
+    warnings about unsupported ops and uncalled modules off: every benchmark runs it so."""
+    from fvcore.nn import FlopCountAnalysis
+    counter = FlopCountAnalysis(model, inputs)
+    counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    return int(counter.total())
+
+
 def machine() -> str:
     """One line naming what the figures were measured on."""
     import torch

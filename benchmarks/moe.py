@@ -77,13 +77,8 @@ def _flop_counter(model: Any, ids: Any) -> Runner:
 
 
 def _fvcore(model: Any, ids: Any) -> Runner:
-    from fvcore.nn import FlopCountAnalysis, parameter_count
-
-    def run() -> Counted:
-        counter = FlopCountAnalysis(model, ids)
-        counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-        return int(counter.total()), int(parameter_count(model)[""])
-    return run
+    from fvcore.nn import parameter_count
+    return lambda: (harness.fvcore_total(model, ids), int(parameter_count(model)[""]))
 
 
 def _thop(model: Any, ids: Any) -> Runner:

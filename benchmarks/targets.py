@@ -18,7 +18,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness import machine, median_seconds  # benchmarks/: on the path when run as a script
+from harness import (  # benchmarks/: on the path when run as a script
+    fvcore_total,
+    machine,
+    median_seconds,
+)
 from tabulate import tabulate
 
 
@@ -56,16 +60,13 @@ def _torchvision(name: str) -> Any:
 
 def _runners(model: Any, shape: tuple[int, ...]) -> dict[str, Callable[[], Any]]:
     import torch
-    from fvcore.nn import FlopCountAnalysis
     from torch.utils.flop_counter import FlopCounterMode
 
     import costlab
     x = torch.zeros(shape)
 
     def fvcore() -> int:
-        counter = FlopCountAnalysis(model, x)
-        counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-        return int(counter.total())
+        return fvcore_total(model, x)
 
     def flop_counter() -> int:
         with torch.no_grad(), FlopCounterMode(display=False) as mode:

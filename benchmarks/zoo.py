@@ -177,15 +177,9 @@ def _flop_counter(device: str) -> Callable[[ZooCase], Runner]:
 
 
 def _fvcore(case: ZooCase) -> Runner:
-    from fvcore.nn import FlopCountAnalysis
     model = _cpu_model(case)
     args = _positional(model, _kwargs(case))
-
-    def run() -> int:
-        counter = FlopCountAnalysis(model, args)
-        counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-        return int(counter.total())
-    return run
+    return lambda: harness.fvcore_total(model, args)
 
 
 def _thop(case: ZooCase) -> Runner:

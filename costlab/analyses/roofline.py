@@ -4,7 +4,6 @@ from a large copy, cached per machine, device, dtype, threads and torch build.""
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
@@ -16,7 +15,7 @@ import torch
 
 from costlab.analyses.machine import Machine, torch_dtype
 from costlab.choices import Device, DType
-from costlab.spec.summaries import cache_dir
+from costlab.render.files import cache_dir, read_cache, write_cache
 
 if TYPE_CHECKING:
     from torch.utils.benchmark import Measurement
@@ -132,21 +131,13 @@ def cache_path() -> Path:
     return cache_dir() / "roofline.json"
 
 
-def _read_cache(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}   # no cache, or a damaged one: measure again and rewrite it
-    return data if isinstance(data, dict) else {}
-
-
 def load_roofline(machine: Machine, device: Device, dtype: DType, *, recalibrate: bool = False,
                   min_time_s: float = 1.0) -> Roofline:
     """The cached roofline of this machine, device, dtype, thread count and torch build, or a
     new calibration (always with `recalibrate`), written back to the cache."""
     path = cache_path()
     key = f"{machine.key}|{dtype}|{machine.threads}"
-    cache = _read_cache(path)
+    cache = read_cache(path)   # a damaged one reads empty: measure again and rewrite it
     entry = cache.get(key)
     if not recalibrate and isinstance(entry, dict):
         try:
@@ -155,9 +146,5 @@ def load_roofline(machine: Machine, device: Device, dtype: DType, *, recalibrate
             pass   # written by another version: measure again
     roofline = calibrate(device, dtype, machine.threads, min_time_s)
     cache[key] = {k: v for k, v in asdict(roofline).items() if k != "cached"}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(cache, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    except OSError:
-        pass   # a read-only home: the calibration still serves this run
+    write_cache(path, cache)   # a read-only home: the calibration still serves this run
     return roofline

@@ -305,10 +305,12 @@ class _Sources:
 
 
 def compose(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | None,
-            params: str, dtype: str, cache: BlockCache) -> Composed | None:
+            params: str, dtype: str, cache: BlockCache, *, judged: bool = True
+            ) -> Composed | None:
     """The row's figures from cached blocks, or None when they do not compose (then the
     caller runs the full analysis). May raise whatever building raises: the caller then
-    runs the full analysis too, which gives the row its canonical error."""
+    runs the full analysis too, which gives the row its canonical error. Without `judged`,
+    the published figures are not judged (a caller that wants the metrics alone)."""
     chosen = select_metrics(metrics)
     if any(m.key not in COMPOSED_METRICS for m in chosen):
         return None
@@ -335,8 +337,12 @@ def compose(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | No
     sources = _Sources(_Analysis(summed), _Memory(
         Peak(peak_block.peak_elements * size, -1, peak_path),
         LargestTensor((), largest, largest * size, "") if largest else None))
-    figures = _Figures(summed, per_convention, {v: _maxima(blocks, v, first) for v in _VIEWS})
-    published = tuple(judge_reported(spec, config, figures, first[0], prefer="blocks view"))
+    published: tuple[Comparison, ...] = ()
+    if judged:
+        figures = _Figures(summed, per_convention,
+                           {v: _maxima(blocks, v, first) for v in _VIEWS})
+        published = tuple(judge_reported(spec, config, figures, first[0],
+                                         prefer="blocks view"))
     cache.stats.composed += 1
     return Composed(config, {m.key: m.value(sources) for m in chosen}, published)
 

@@ -82,7 +82,7 @@ class Evaluator:
         tests/analyses/test_sweep_cache.py), else from the analysis. The grids of the papers
         ask for dozens of configurations made of the same blocks."""
         composed = compose(name, dict(config or {}), ("macs", "params"), convention, "fp32",
-                           WORKER_CACHE)
+                           WORKER_CACHE, judged=False)
         if composed is None:
             return self.analysis(name, config, convention=convention).totals
         return composed.values

@@ -1,15 +1,19 @@
 """Write output files atomically: a reader (or a second writer) sees the old file or the new
-one, never a half-written one; nothing is left behind when writing fails."""
+one, never a half-written one; nothing is left behind when writing fails. And costlab's JSON
+caches (the roofline, the spec summaries): a damaged or missing one reads as empty, and one
+that cannot be written only costs the next run its time."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from costlab.errors import CostlabError, OptionError
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "cache_dir", "read_cache", "write_cache"]
 
 
 def write_atomic(path: Path | str, content: str | bytes, *,
@@ -45,3 +49,32 @@ def _default_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def cache_dir() -> Path:
+    """$COSTLAB_CACHE_DIR, else the user's cache directory ($XDG_CACHE_HOME/costlab, or
+    ~/.cache/costlab)."""
+    override = os.environ.get("COSTLAB_CACHE_DIR")
+    if override:
+        return Path(override)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costlab"
+
+
+def read_cache(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`; empty when there is none or it is damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_cache(path: Path, data: dict[str, Any]) -> bool:
+    """Writes `data` atomically, creating the directory; False when it cannot (a read-only
+    home), which the caller may ignore: the cache only saves time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    except (OSError, CostlabError):
+        return False
+    return True

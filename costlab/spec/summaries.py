@@ -7,26 +7,17 @@ A spec that changed, or one not seen before, is validated again, as `load_spec` 
 from __future__ import annotations
 
 import json
-import os
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "SpecSummary", "summaries"]
+from costlab.render.files import cache_dir, read_cache, write_cache
+
+__all__ = ["SpecSummary", "summaries"]
 
 _CACHE_FILE = "spec-summaries.json"
 _FORMAT = 1   # bump when SpecSummary changes
-
-
-def cache_dir() -> Path:
-    """$COSTLAB_CACHE_DIR, else the user's cache directory ($XDG_CACHE_HOME/costlab, or
-    ~/.cache/costlab)."""
-    override = os.environ.get("COSTLAB_CACHE_DIR")
-    if override:
-        return Path(override)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costlab"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +41,6 @@ def _stamp(path: Path) -> list[int | str]:
     return [stat.st_size, stat.st_mtime_ns, __version__, _FORMAT]
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _from_entry(entry: dict[str, Any]) -> SpecSummary | None:
     try:
         return SpecSummary(str(entry["name"]), str(entry["stem"]), str(entry["title"]),
@@ -78,7 +61,7 @@ def summaries(paths: Iterable[Path], validate: Callable[[Path], SpecSummary | No
     """The summaries of the specs that load: from the cache where the file is unchanged, else
     from `validate` (None for a spec that does not load, which is left out and not kept)."""
     store = cache_dir() / _CACHE_FILE
-    cached, fresh = _read(store), {}
+    cached, fresh = read_cache(store), {}
     found: list[SpecSummary] = []
     for path in paths:
         key, stamp = str(path.resolve()), _stamp(path)
@@ -91,16 +74,5 @@ def summaries(paths: Iterable[Path], validate: Callable[[Path], SpecSummary | No
         found.append(summary)
         fresh[key] = {"stamp": stamp, **_as_json(summary)}
     if fresh != {k: cached.get(k) for k in fresh}:
-        _write(store, {**cached, **fresh})
+        write_cache(store, {**cached, **fresh})
     return found
-
-
-def _write(store: Path, data: dict[str, Any]) -> None:
-    """Best effort: a cache that cannot be written only costs the next listing time."""
-    try:
-        store.parent.mkdir(parents=True, exist_ok=True)
-        temporary = store.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, store)
-    except OSError as exc:
-        warnings.warn(f"cannot write the spec cache {store}: {exc.strerror}", stacklevel=2)

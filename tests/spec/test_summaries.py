@@ -10,8 +10,8 @@ import warnings
 
 import pytest
 
+from costlab.render.files import cache_dir
 from costlab.spec.catalog import SpecWarning, match_specs
-from costlab.spec.summaries import cache_dir
 from tests.conftest import TOY_SPEC
 
 _LIST = ("import sys\n"
