@@ -25,6 +25,7 @@ import itertools
 import math
 import os
 import random
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -326,8 +327,12 @@ def _futures(definition: SweepDefinition, configs: Sequence[Mapping[str, Scalar]
     if scheduler:
         client = _scheduler_client(scheduler)
         count = len(client.scheduler_info().get("workers", {})) or 1
-        futures = [(client.submit(evaluate_many, chunk, pure=False, key=f"costlab-sweep-{i}"),
-                    len(chunk)) for i, chunk in enumerate(_chunks(tasks, count))]
+        # A key names a result on the scheduler: one another client (or an earlier sweep)
+        # still holds would be handed back instead of this sweep's rows.
+        run = uuid.uuid4().hex[:12]
+        futures = [(client.submit(evaluate_many, chunk, pure=False,
+                                  key=f"costlab-sweep-{run}-{i}"), len(chunk))
+                   for i, chunk in enumerate(_chunks(tasks, count))]
         return f"dask {scheduler}", client, futures
     size = workers if workers is not None else (
         1 if len(tasks) <= IN_PROCESS_MAX else (os.cpu_count() or 1))

@@ -203,6 +203,26 @@ def test_pool_and_dask_give_the_same_csv(run_cli, toy, monkeypatch):
     assert f"2 of 2 configurations (dask {address})" in from_env.stdout
 
 
+def _not_a_sweep_result(chunk):
+    return ["not this sweep's rows"] * len(chunk)
+
+
+def test_a_sweep_never_takes_another_clients_results(run_cli, toy):
+    # A Dask key names a result on the scheduler: a second user (or a second sweep whose
+    # results are still held) with the same key would be handed those results, not its own.
+    distributed = pytest.importorskip("dask.distributed")
+    alone = _toy_sweep(run_cli, toy, "--workers", "1")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1", dashboard_address=":0") \
+            as cluster, distributed.Client(cluster.scheduler_address) as other:
+        held = [other.submit(_not_a_sweep_result, [None] * 4, pure=False,
+                             key=f"costlab-sweep-{i}") for i in range(4)]
+        distributed.wait(held)
+        on_dask = _toy_sweep(run_cli, toy, "--scheduler", cluster.scheduler_address)
+    assert on_dask.exit_code == 0, on_dask.stderr
+    assert on_dask.stdout == alone.stdout
+
+
 @pytest.fixture
 def quick_timeout(monkeypatch):
     """A scheduler that is not there is the same error after 0.5 s as after 5."""
