@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import gc
 import os
+import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -105,11 +106,15 @@ class Trace:
 
 
 class _Registry:
-    """Gives every tensor seen a stable id; holds references so Python ids are never reused."""
+    """Gives every tensor seen a stable id. Tensors are looked up by Python id, which a freed
+    tensor hands on to the next one made: on meta tensors (no storage) every tensor is kept
+    until the trace returns; on real ones (`keep_alive` false) an entry goes when its tensor
+    is freed, so the run holds what the model holds, not every activation it made."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_alive: bool) -> None:
         self._metas: dict[int, TensorMeta] = {}
-        self._alive: list[torch.Tensor] = []
+        self._alive: list[torch.Tensor] | None = [] if keep_alive else None
+        self._count = 0
 
     def meta(self, tensor: torch.Tensor, kind: str = "activation",
              storage: int | None = None) -> TensorMeta:
@@ -117,8 +122,12 @@ class _Registry:
         found = self._metas.get(id(tensor))
         if found is not None and found.shape == shape:
             return found
-        tid = len(self._alive)
-        self._alive.append(tensor)
+        tid = self._count
+        self._count += 1
+        if self._alive is not None:
+            self._alive.append(tensor)
+        else:
+            weakref.finalize(tensor, self._metas.pop, id(tensor), None)
         meta = TensorMeta(tid, tid if storage is None else storage, shape, tensor.dtype, kind)
         self._metas[id(tensor)] = meta
         return meta
@@ -320,13 +329,13 @@ def _made_bytes(events: Sequence[OpEvent], inputs: Iterable[TensorMeta]) -> int:
     """The bytes of the inputs and of every tensor the ops made (views and in-place results
     share their input's storage and count once).
 
-    This is what the real CPU run holds at its end: the recorder keeps each tensor it sees
-    until the trace returns. Taken from the meta run's ops before it failed, it is a lower
-    bound for the whole forward; the fallback estimates the run's memory as the weights plus
-    the larger of this and the weights' own bytes again (a forward that fails early, as an
-    attention mask's `.all()` at a Hugging Face model's start, has recorded almost nothing;
-    the whole forward's tensors come within a small factor of the weights for CNNs at their
-    crop size and for decoders at a few thousand tokens).
+    The real CPU run frees each tensor the model drops (see _Registry), so what it holds at
+    once is at most this sum over the whole forward; taken from the meta run's ops before it
+    failed, the sum covers only part of it. The fallback estimates the run's memory as the
+    weights plus the larger of this and the weights' own bytes again (a forward that fails
+    early, as an attention mask's `.all()` at a Hugging Face model's start, has recorded
+    almost nothing; the whole forward's tensors come within a small factor of the weights for
+    CNNs at their crop size and for decoders at a few thousand tokens).
     """
     made = {t.storage: t.numel * t.itemsize for t in inputs}
     for event in events:
@@ -420,7 +429,7 @@ def _record(model: nn.Module, walk: _Walk, specs: Sequence[InputSpec | torch.Ten
             frozen: Collection[str] = (), input_grads: bool = False) -> Trace:
     """One recorded run on `device` ("meta", or "cpu" with random weights); with `training`,
     its backward too."""
-    registry = _Registry()
+    registry = _Registry(keep_alive=device == "meta")
     names = walk.paths
     stack: list[tuple[str, str, int, tuple[TensorMeta, ...]]] = []
     scopes: list[tuple[str, str]] = []   # stack's (path, type), the scope of each op

@@ -3,6 +3,7 @@ tensors a forward creates, and the outputs a forward may return."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import pytest
@@ -94,6 +95,35 @@ def test_forcing_cpu_runs_there():
     trace = trace_module(nn.Linear(8, 4), [(3, 8)], device="cpu")
     assert trace.device == "cpu" and trace.device_reason.startswith("asked for")
     assert count_costs(trace).totals.macs == 3 * 8 * 4
+
+
+class _Chain(nn.Module):
+    """Eight layers in a row; each keeps a weak reference to what it made, and the last
+    counts how many of the earlier activations are still alive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(64, 64) for _ in range(8))
+        self.made: list[weakref.ref[torch.Tensor]] = []
+        self.alive_at_end: list[int] = []   # a list: the trace puts attributes back
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+            self.made.append(weakref.ref(x))
+        self.alive_at_end.append(sum(ref() is not None for ref in self.made))
+        return x
+
+
+def test_the_real_run_frees_activations_the_model_drops():
+    # The run holds what the model holds, as it would untraced: the last activation alone,
+    # not the sum of every tensor the forward made.
+    chain = _Chain()
+    trace = trace_module(chain, [(4, 64)], device="cpu")
+    assert chain.alive_at_end == [1]
+    assert count_costs(trace).totals.macs == 8 * 4 * 64 * 64   # ids freed and reused: no mixup
+    outputs = [e.outputs[0].tid for e in trace.events if e.outputs]
+    assert len(set(outputs)) == len(outputs)
 
 
 class _Masked(nn.Module):
