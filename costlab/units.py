@@ -95,15 +95,17 @@ def numel(shape: Iterable[int] | None) -> int:
 
 
 def _scaled(value: float, scales: Sequence[tuple[float, str]], digits: int) -> str | None:
-    """The largest unit whose rounded value is at least 1, so 999,999 reads 1.00M, never
-    1000.00K; None below the smallest unit, so 999 stays 999 rather than 1.00K."""
-    if abs(value) < scales[-1][0]:
+    """`value` in the unit of its magnitude (`scales` largest first), one unit up when the
+    rounding shows 1000 there: 996,000 reads 996.00K, 999,999 reads 1.00M, never 1000.00K.
+    None below the smallest unit, so 999 stays 999 rather than 1.00K."""
+    magnitude = abs(value)
+    if magnitude < scales[-1][0]:
         return None
-    for scale, suffix in scales:
-        shown = round(abs(value) / scale, digits)
-        if shown >= 1:
-            return f"{math.copysign(shown, value):.{digits}f}{suffix}"
-    return None
+    index = next(i for i, (scale, _) in enumerate(scales) if magnitude >= scale)
+    if index > 0 and round(magnitude / scales[index][0], digits) >= 1000:
+        index -= 1
+    scale, suffix = scales[index]
+    return f"{math.copysign(round(magnitude / scale, digits), value):.{digits}f}{suffix}"
 
 
 _COUNT_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
