@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "costlab"
 # Bottom to top; a module may import from its own layer or the layers below it. render is
 # low: it knows sections and writers, not analyses, which build sections and call it.
 LAYERS = [
-    {"costlab", "costlab.errors", "costlab.units", "costlab.choices", "costlab.registry"},
+    {"costlab", "costlab.__about__", "costlab.errors", "costlab.units", "costlab.choices",
+     "costlab.registry"},
     {"costlab.render"},
     {"costlab.spec"},
     {"costlab.trace"},
