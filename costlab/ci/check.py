@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from costlab import __version__
+from costlab.__about__ import __version__
 from costlab.analyses.measurement import Measurement, measure, select_metrics
 from costlab.analyses.metrics import CATALOG, Metric, counted_metrics
 from costlab.ci.budgets import Budget, ProjectConfig, load_config

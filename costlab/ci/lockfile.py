@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from costlab import __version__
+from costlab.__about__ import __version__
 from costlab.analyses.measurement import Measurement, measure, select_metrics
 from costlab.analyses.metrics import CATALOG, Metric, counted_metrics, default_metrics
 from costlab.choices import DType, ParamConvention, parse_choice

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from costlab.__about__ import __version__
 from costlab.render.files import cache_dir, read_cache, write_cache
 
 __all__ = ["SpecSummary", "summaries"]
@@ -36,7 +37,6 @@ class SpecSummary:
 
 
 def _stamp(path: Path) -> list[int | str]:
-    from costlab import __version__
     stat = path.stat()
     return [stat.st_size, stat.st_mtime_ns, __version__, _FORMAT]
 
