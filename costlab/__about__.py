@@ -6,4 +6,4 @@ from __future__ import annotations
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"   # keep equal to pyproject.toml's [project] version
+__version__ = "0.1.0"   # pyproject.toml reads it (dynamic version)
