@@ -1,9 +1,16 @@
 """Hand formulas for the MACs of a few architectures, written from the papers' tables and
-independent of costlab's counting, so that tests can check totals and ratios against them."""
+independent of costlab's counting, so that tests can check totals and ratios against them;
+and torch's own parameter count of the modules costlab builds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from torch import nn
+
+from costlab.blocks.build import build_model
+from costlab.spec.catalog import load_named_spec
+from costlab.spec.schema import resolve_params
 
 
 def make_divisible(channels: float, divisor: int = 8) -> int:
@@ -199,3 +206,38 @@ def mlp_macs(tokens: int, dim: int, hidden: int, gated: bool = False) -> int:
     """A transformer MLP: up and down projections; a gated one (SwiGLU, gated-GELU) has a
     second up projection, the gate."""
     return (3 if gated else 2) * tokens * dim * hidden
+
+
+def lenet5_macs(classes: int = 10) -> int:
+    """LeNet-5 on 32 x 32: C1 (28^2 x 6 x 5^2), C3 (10^2 x 16 x 6 x 5^2, every map to every
+    map), C5 (120 x 16 x 5^2), F6 (120 x 84) and the output (84 x classes)."""
+    return 28 * 28 * 6 * 25 + 10 * 10 * 16 * 6 * 25 + 120 * 16 * 25 + 120 * 84 + 84 * classes
+
+
+def alexnet_macs(classes: int = 1000) -> int:
+    """AlexNet as torchvision builds it (Krizhevsky 2014's one-GPU form) at 224: convs on 55^2
+    (11x11 s4 on 3 channels), 27^2 (5x5), 13^2 (three 3x3), then three fully connected
+    layers on 6 x 6 x 256."""
+    convs = (55 * 55 * 64 * 3 * 121 + 27 * 27 * 192 * 64 * 25
+             + 13 * 13 * (384 * 192 + 256 * 384 + 256 * 256) * 9)
+    return convs + 6 * 6 * 256 * 4096 + 4096 * 4096 + 4096 * classes
+
+
+def toy_macs(alpha: float = 1.0, stem_channels: int = 16) -> int:
+    """tests/conftest.py's TOY_SPEC at 32 x 32: a 3x3 s2 stem conv (16 x 16), a depthwise
+    separable layer (3x3 s2 depthwise, then 1x1 to 32 on 8 x 8), two bottlenecks (t 6, 32
+    channels) and the classifier to 10; channels x alpha rounded by make_divisible."""
+    stem, wide = make_divisible(stem_channels * alpha), make_divisible(32 * alpha)
+    hidden = 6 * wide
+    bottleneck = 8 * 8 * (wide * hidden + hidden * 9 + hidden * wide)
+    return (16 * 16 * stem * 3 * 9 + 8 * 8 * stem * 9 + 8 * 8 * stem * wide
+            + 2 * bottleneck + wide * 10)
+
+
+def torch_stage_params(model: str, **settings: float) -> dict[str, int]:
+    """torch's count of every nn.Parameter of each child of the model costlab builds from the
+    spec (its stages), leaving out dropout: in inference it runs no op and has no parameter."""
+    spec = load_named_spec(model)
+    built = build_model(spec, resolve_params(spec, settings))
+    return {name: sum(p.numel() for p in child.parameters())
+            for name, child in built.module.named_children() if not isinstance(child, nn.Dropout)}
