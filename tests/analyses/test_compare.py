@@ -8,27 +8,26 @@ import json
 
 import pytest
 
-import costlab
 from costlab.analyses.compare import compare, line_up_stages
 from costlab.analyses.metrics import default_metrics
-from costlab.api import memory
-from costlab.blocks.build import build_model
 from costlab.errors import OptionError
-from costlab.spec.catalog import load_named_spec
-from costlab.spec.schema import resolve_params
 from costlab.spec.variants import parse_variant
-from tests.formulas import mobilenetv1_macs, mobilenetv2_macs, vgg16_macs
+from tests.formulas import (
+    alexnet_macs,
+    lenet5_macs,
+    mobilenetv1_macs,
+    mobilenetv2_largest_elements,
+    mobilenetv2_macs,
+    mobilenetv2_peak_elements,
+    mobilenetv2_row_macs,
+    mobilenetv2_weights,
+    torch_stage_params,
+    vgg16_macs,
+)
 
 
 def _ratio(value: int, base: int) -> str:
     return f"{value / base:.2f}x"
-
-
-def _torch_params(model: str) -> int:
-    """Every nn.Parameter of the built model, as torch counts them (the torch convention)."""
-    spec = load_named_spec(model)
-    built = build_model(spec, resolve_params(spec, {}))
-    return sum(p.numel() for p in built.module.parameters())
 
 
 # ShuffleNet 1x (g = 3) has no hand formula here: fvcore.nn.FlopCountAnalysis's conv + linear
@@ -43,7 +42,7 @@ def test_three_architectures_with_ratios_against_the_first(run_cli):
     out = result.stdout
     macs = {"mobilenetv1": mobilenetv1_macs(), "mobilenetv2": sum(mobilenetv2_macs().values()),
             "shufflenetv1": SHUFFLENET_MACS}
-    params = {name: _torch_params(name) for name in macs}
+    params = {name: sum(torch_stage_params(name).values()) for name in macs}  # the torch way
     rows = {line.split()[0]: line.split() for line in out.splitlines()
             if line.split() and line.split()[0] in macs}
     assert rows["mobilenetv1"][1:3] == ["568.74M", "1.00x"]
@@ -75,17 +74,18 @@ def test_json_carries_exact_values_ratios_and_differences(run_cli):
     assert data["conventions"] == {"params": "weights", "dtype": "fp16"}
     assert set(data["metrics"]) == {m.key for m in default_metrics()}
     full, half = data["models"]
-    for row, alpha in ((full, 1.0), (half, 0.5)):
-        analysis, mem = memory("mobilenetv2", alpha=alpha, dtype="fp16")
-        weights = costlab.analyze("mobilenetv2", alpha=alpha, params="weights").totals
-        assert row["macs"] == analysis.totals["macs"] == sum(mobilenetv2_macs(alpha).values())
+    for row, alpha in ((full, 1.0), (half, 0.5)):     # by hand from Table 2; fp16: 2 bytes
+        assert row["macs"] == sum(mobilenetv2_macs(alpha).values())
         assert row["flops"] == 2 * sum(mobilenetv2_macs(alpha).values())
-        assert row["params"] == weights["params"]
-        assert row["peak_bytes"] == mem.peak.bytes
-        assert row["largest_tensor_bytes"] == mem.largest.bytes
+        assert row["params"] == mobilenetv2_weights(alpha)
+        # the peak: the first stride-2 row's expansion batch norm, its input and output live
+        assert row["peak_bytes"] == 2 * mobilenetv2_peak_elements(alpha)
+        assert row["largest_tensor_bytes"] == 2 * mobilenetv2_largest_elements(alpha)
     assert half["macs_ratio"] == sum(mobilenetv2_macs(0.5).values()) \
         / sum(mobilenetv2_macs(1.0).values())
-    assert half["params_difference"] == half["params"] - full["params"]
+    assert half["peak_bytes_ratio"] == mobilenetv2_peak_elements(0.5) \
+        / mobilenetv2_peak_elements(1.0)
+    assert half["params_difference"] == mobilenetv2_weights(0.5) - mobilenetv2_weights(1.0)
     assert {m.key: full[f"{m.key}_ratio"] for m in default_metrics()} == {
         m.key: 1.0 for m in default_metrics()}
 
@@ -98,8 +98,9 @@ def test_every_metric_is_a_column_in_markdown_and_csv(run_cli):
     table = list(csv.DictReader(io.StringIO(run_cli("compare", "lenet5", "alexnet",
                                                     "--format", "csv").stdout)))
     assert [row["label"] for row in table] == ["lenet5", "alexnet"]
-    assert int(table[1]["macs"]) == costlab.analyze("alexnet").totals["macs"]   # as report says
+    assert int(table[1]["macs"]) == alexnet_macs()                  # by hand
     assert float(table[0]["params_ratio"]) == 1.0
+    assert float(table[1]["macs_ratio"]) == alexnet_macs() / lenet5_macs()
 
 
 def test_shared_settings_apply_to_every_model_and_inline_ones_win(run_cli):
@@ -117,7 +118,7 @@ def test_sort_orders_rows_but_keeps_the_baseline():
     result = compare([parse_variant(v) for v in ("vgg16", "lenet5", "mobilenetv2")], sort="macs")
     assert [row.name for row in result.rows] == ["lenet5", "mobilenetv2", "vgg16"]
     assert result.baseline.name == "vgg16"
-    assert result.ratio(result.rows[0], "macs") == result.rows[0].values["macs"] / vgg16_macs()
+    assert result.ratio(result.rows[0], "macs") == lenet5_macs() / vgg16_macs()
     with pytest.raises(OptionError, match="cannot sort by 'speed'"):
         compare([parse_variant("lenet5")], sort="speed")
 
@@ -129,10 +130,17 @@ def test_per_stage_lines_up_one_family(run_cli):
     data = json.loads(result.stdout)
     assert data["models"] == {"1": "mobilenetv2", "2": "mobilenetv2:alpha=0.5"}
     for alpha, index in ((1.0, 1), (0.5, 2)):
-        blocks = costlab.analyze("mobilenetv2", alpha=alpha, depth=1).cost.layers
-        assert [s["stage"] for s in data["stages"]] == [b.path for b in blocks]
-        assert [s[f"macs_{index}"] for s in data["stages"]] == [b.macs for b in blocks]
-        assert [s[f"params_{index}"] for s in data["stages"]] == [b.params for b in blocks]
+        params = torch_stage_params("mobilenetv2", alpha=alpha)   # the built module's children
+        assert [s["stage"] for s in data["stages"]] == list(params)
+        assert [s[f"params_{index}"] for s in data["stages"]] == list(params.values())
+        # Table 2's rows by hand, in order, on the stages with weights (pooling and flatten
+        # have no MACs)
+        rows = iter(mobilenetv2_row_macs(alpha))
+        assert [s[f"macs_{index}"] for s in data["stages"]] == [
+            next(rows) if owned else 0 for owned in params.values()]
+        assert next(rows, None) is None
+    linear = next(s for s in data["stages"] if s["stage"] == "linear1")
+    assert linear["macs_2_ratio"] == 1.0     # 1280 x 1000 at either width: never reduced
     table = run_cli("compare", "mobilenetv2", "mobilenetv2:alpha=0.5", "--per-stage").stdout
     assert "[2] mobilenetv2:alpha=0.5" in table
     assert max(len(line) for line in table.splitlines()) <= 100
@@ -146,7 +154,8 @@ def test_per_stage_refuses_other_families(run_cli):
         "dwsep1 in one and bottleneck1 in the other; --per-stage compares variants of one "
         "family")
     rows = compare([parse_variant("lenet5"), parse_variant("lenet5")]).rows
-    assert len(line_up_stages(rows)) == len(rows[0].stages)
+    # LeNet-5's eight layers (C1, S2, C3, S4, C5, flatten, F6, output) as torch builds them
+    assert [path for path, _ in line_up_stages(rows)] == list(torch_stage_params("lenet5"))
 
 
 def test_import_paths_compare_too(run_cli):

@@ -11,7 +11,14 @@ from costlab.analyses.metrics import counted_metrics, default_metrics
 from costlab.ci.lockfile import dump_lock, load_lock, snapshot
 from costlab.errors import LockfileError
 from costlab.spec.variants import parse_variant
-from tests.formulas import mobilenetv2_macs
+from tests.formulas import (
+    mobilenetv2_largest_elements,
+    mobilenetv2_macs,
+    mobilenetv2_peak_elements,
+    mobilenetv2_row_macs,
+    torch_stage_params,
+    toy_macs,
+)
 
 MODELS = ("lenet5", "mobilenetv2:alpha=0.5,resolution=96")
 
@@ -42,12 +49,19 @@ def test_entries_record_config_conventions_version_and_stages(lock_text):
     assert entry["config"] == {"alpha": 0.5, "resolution": 96, "num_classes": 1000,
                                "rounding": "make_divisible"}
     assert entry["input_shapes"] == ["1x3x96x96"]
-    totals = costlab.analyze("mobilenetv2", alpha=0.5, resolution=96).totals
-    assert totals["macs"] == sum(mobilenetv2_macs(0.5, 96).values())   # by hand, Table 2
-    assert entry["metrics"]["macs"] == totals["macs"] and set(entry["metrics"]) == {
-        m.key for m in counted_metrics(default_metrics())}
-    assert sum(s["macs"] for s in entry["stages"].values()) == totals["macs"]
-    assert sum(s["params"] for s in entry["stages"].values()) == totals["params"]
+    assert set(entry["metrics"]) == {m.key for m in counted_metrics(default_metrics())}
+    params = torch_stage_params("mobilenetv2", alpha=0.5, resolution=96)   # torch's count
+    macs = sum(mobilenetv2_macs(0.5, 96).values())                        # by hand, Table 2
+    expected = {"macs": macs, "flops": 2 * macs, "params": sum(params.values()),
+                "peak_bytes": 4 * mobilenetv2_peak_elements(0.5, 96),       # fp32
+                "largest_tensor_bytes": 4 * mobilenetv2_largest_elements(0.5, 96)}
+    assert {key: entry["metrics"][key] for key in expected} == expected
+    # each stage: Table 2's rows in order on the stages with weights (pooling and flatten have
+    # no MACs), and torch's count of that child of the built module
+    rows = iter(mobilenetv2_row_macs(0.5, 96))
+    assert entry["stages"] == {name: {"macs": next(rows) if owned else 0, "params": owned}
+                               for name, owned in params.items()}
+    assert next(rows, None) is None
 
 
 def test_load_and_dump_round_trip(lock_text, tmp_path):
@@ -104,9 +118,10 @@ def test_snapshot_without_models_measures_the_entries_again(run_cli, tmp_path, m
                              "at fp32)\n")
     after = json.loads((tmp_path / "costlab.lock.json").read_text())
     assert list(after["entries"]) == list(before["entries"]) == ["toy", "toy:alpha=0.5"]
-    widened = costlab.analyze(str(spec), alpha=0.5).totals["macs"]
-    assert after["entries"]["toy:alpha=0.5"]["metrics"]["macs"] == widened
-    assert widened > before["entries"]["toy:alpha=0.5"]["metrics"]["macs"]
+    # the stem's 16 -> 24 channels at alpha 0.5 (8 -> 16 after make_divisible), by hand
+    assert before["entries"]["toy:alpha=0.5"]["metrics"]["macs"] == toy_macs(0.5)
+    assert after["entries"]["toy:alpha=0.5"]["metrics"]["macs"] == toy_macs(0.5, 24) \
+        > toy_macs(0.5)
     options = run_cli("snapshot", "--alpha", "0.5")
     assert options.exit_code == 2 and "name the models the options apply to" in options.stderr
     spec.unlink()

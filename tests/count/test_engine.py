@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from torch import nn
 
@@ -11,7 +13,7 @@ from costlab.errors import UnsupportedOpsError
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import resolve_params
 from costlab.trace.recorder import trace_module
-from tests.formulas import mobilenetv2_macs
+from tests.formulas import mobilenetv2_elementwise, mobilenetv2_macs
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +36,38 @@ def test_totals_match_hand_formulas_and_torch(v2_trace, v2_built):
     assert cost.by_class["linear/matmul"][0] == hand["classifier"] == 1280 * 1000
     # the torch convention is every nn.Parameter: torch's own count of the built module
     assert cost.totals.params == sum(p.numel() for p in v2_built.module.parameters())
-    # element-wise ops have no second counter: the rows and the per-op breakdown, grouped
-    # apart, must agree
-    assert sum(r.elementwise for r in cost.layers) == cost.totals.elementwise \
-        == sum(e for _, e in cost.by_class.values())
+
+
+def test_elementwise_ops_match_the_hand_count(v2_trace):
+    cost = count_costs(v2_trace)
+    hand = mobilenetv2_elementwise()   # by hand from Table 2 and README's conventions
+    assert cost.totals.elementwise == sum(hand.values()) == 19_742_120
+    # the per-op-class breakdown and the rows, grouped by the module that ran each op, are
+    # two groupings of the same ops: each against the hand count
+    assert {op: e for op, (_, e) in cost.by_class.items() if e} == hand
+    by_module: Counter[str] = Counter()
+    for row in cost.layers:
+        by_module[row.kind] += row.elementwise
+    # (unary + drops the module types without element-wise ops: the convs, flatten)
+    assert +by_module == {"BatchNorm2d": hand["batch norm"], "ReLU6": hand["activation"],
+                          "InvertedResidual": hand["element-wise add/mul"],
+                          "AdaptiveAvgPool2d": hand["pooling"], "Linear": hand["linear/matmul"]}
+
+
+def test_elementwise_ops_of_each_row_by_hand():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128, 10),
+                          nn.Softmax(dim=1)).eval()
+    cost = count_costs(trace_module(model, [(1, 3, 8, 8)]))
+    assert {r.path: r.elementwise for r in cost.layers} == {
+        "0": 8 * 8 * 8,           # the conv's bias add, one per output element
+        "1": 2 * 8 * 8 * 8,       # inference batch norm: scale and shift
+        "2": 8 * 8 * 8,           # ReLU
+        "3": 8 * 4 * 4 * 2 * 2,   # max pool: a compare per element of each 2x2 window
+        "4": 0,                   # flatten is a view
+        "5": 10,                  # the linear's bias add
+        "6": 4 * 10}              # softmax: 4 per element, README's convention
+    assert cost.totals.elementwise == 512 + 1024 + 512 + 512 + 10 + 40
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2, 3])
