@@ -74,8 +74,9 @@ class Metric:
 
     def glossed(self, **conventions: str) -> str:
         """`FLOPs = 2 x MACs`: the label and its gloss for a heading; "" when it needs none."""
-        gloss = f"= {self.brief or self.means}" if self.gloss is None else self.gloss
-        return f"{self.label} {gloss.format(**conventions)}" if gloss else ""
+        if self.gloss is None:   # brief and means are plain text: nothing filled in
+            return f"{self.label} = {self.brief or self.means}"
+        return f"{self.label} {self.gloss.format(**conventions)}" if self.gloss else ""
 
 
 CATALOG: dict[str, Metric] = {}
