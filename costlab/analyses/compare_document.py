@@ -8,7 +8,7 @@ from typing import Any
 
 from costlab.analyses.compare import CostComparison, line_up_stages
 from costlab.analyses.measurement import Measurement
-from costlab.analyses.metrics import MetricKind
+from costlab.analyses.metrics import MetricKind, stage_figures
 from costlab.render.section import Column, Document, Section, Unit
 
 __all__ = ["row_labels", "comparison_document", "stages_document"]
@@ -29,13 +29,25 @@ def row_labels(rows: Sequence[Measurement]) -> tuple[list[str], str]:
     return labels, f"{rows[0].model}" + (f" at {same}" if same else "")
 
 
+def _conventions(comparison: CostComparison) -> dict[str, str]:
+    """What a gloss may name: `{params}` and `{dtype}`."""
+    return {"params": str(comparison.params), "dtype": str(comparison.dtype)}
+
+
 def _heading(comparison: CostComparison, labels: Sequence[str], shared: str) -> list[str]:
+    """What the rows share, then the catalog's gloss of each column shown: counts on the
+    ratios' line, memory (at the comparison's dtype) on its own, measured ones one each."""
     baseline = labels[comparison.rows.index(comparison.baseline)]
+    conventions = _conventions(comparison)
+    counted = [m for m in comparison.metrics if m.kind is MetricKind.COUNTED]
+    counts = [m.glossed(**conventions) for m in counted if m.unit is not Unit.BYTES]
+    memory = [m.glossed(**conventions) for m in counted if m.unit is Unit.BYTES]
     lines = [shared] if shared else []
-    lines += [f"ratios against {baseline}, the first named; FLOPs = 2 x MACs; params under the "
-              f"'{comparison.params}' convention",
-              f"memory at {comparison.dtype} (decimal units): peak mem = most activations live at "
-              "once; max tensor = largest one"]
+    lines.append("; ".join([f"ratios against {baseline}, the first named",
+                            *filter(None, counts)]))
+    if memory:
+        lines.append(f"memory at {comparison.dtype} (decimal units): "
+                     + "; ".join(filter(None, memory)))
     lines += [f"{m.label}: measured on this machine, not counted ({m.means.split(': ', 1)[-1]})"
               for m in comparison.metrics if m.kind is MetricKind.MEASURED]
     for row in comparison.rows:
@@ -80,29 +92,32 @@ def comparison_document(comparison: CostComparison) -> Document:
 
 
 def stages_document(comparison: CostComparison) -> Document:
-    """One row per stage with the MACs and params of every model ([1], [2], ...) and ratios to
-    the baseline. Raises OptionError when the models' stages do not line up."""
+    """One row per stage with the catalog's stage figures (MACs, params) of every model ([1],
+    [2], ...) and ratios to the baseline. Raises OptionError when the models' stages do not
+    line up."""
     lined = line_up_stages(comparison.rows)
     models = comparison.rows
     base = models.index(comparison.baseline)
+    figures = stage_figures()
     columns = [Column("stage", "stage")]
-    for figure, label in (("macs", "MACs"), ("params", "params")):
+    for metric in figures:
         for i in range(1, len(models) + 1):
-            columns.append(Column(f"{figure}_{i}", f"{label} [{i}]", Unit.SI))
+            columns.append(Column(f"{metric.key}_{i}", f"{metric.label} [{i}]", metric.unit))
             if i - 1 != base:
-                columns.append(Column(f"{figure}_{i}_ratio", "ratio", Unit.RATIO))
+                columns.append(Column(f"{metric.key}_{i}_ratio", "ratio", Unit.RATIO))
     rows = []
     for path, stages in lined:
         record: dict[str, Any] = {"stage": path, "type": stages[0].kind}
-        for figure in ("macs", "params"):
-            ref = getattr(stages[base], figure)
+        for key in (m.key for m in figures):   # Stage's fields are named by key
+            ref = getattr(stages[base], key)
             for i, stage in enumerate(stages, 1):
-                value = getattr(stage, figure)
-                record[f"{figure}_{i}"] = value
+                value = getattr(stage, key)
+                record[f"{key}_{i}"] = value
                 if i - 1 != base:
-                    record[f"{figure}_{i}_ratio"] = value / ref if ref else None
+                    record[f"{key}_{i}_ratio"] = value / ref if ref else None
         rows.append(record)
-    heading = (f"stages (depth-1 blocks); params under the '{comparison.params}' convention",
+    glosses = (m.glossed(**_conventions(comparison)) for m in figures)
+    heading = ("; ".join(["stages (depth-1 blocks)", *filter(None, glosses)]),
                *(f"[{i}] {row.name}" + ("  (baseline)" if i - 1 == base else "")
                  for i, row in enumerate(models, 1)))
     meta = {"models": {str(i): row.name for i, row in enumerate(models, 1)},

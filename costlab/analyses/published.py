@@ -19,6 +19,7 @@ from costlab.count.engine import ModelCost
 from costlab.count.params import ParamConvention, count_params
 from costlab.registry import registrar
 from costlab.render.section import Column, Section, Unit
+from costlab.spec.document import REPORTED_METRICS
 from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.spec.sources import cite, sources_note
 from costlab.trace.recorder import Trace
@@ -65,9 +66,18 @@ MetricFn = Callable[[FigureSources, Reported], Candidates]
 PUBLISHED_METRICS: dict[str, MetricFn] = {}
 
 
-register_published_metric = registrar(PUBLISHED_METRICS, "metric")
-"""`@register_published_metric("macs")`: how a reported metric is computed from an
-analysis."""
+_register = registrar(PUBLISHED_METRICS, "metric")
+
+
+def register_published_metric(name: str) -> Callable[[MetricFn], MetricFn]:
+    """`@register_published_metric("macs")`: how a reported figure is computed from an
+    analysis. `name` must be one a spec may report (spec/document.py, REPORTED_METRICS, where
+    the names live); ValueError at import otherwise."""
+    if name not in REPORTED_METRICS:
+        raise ValueError(f"published metric {name!r} is not one a spec may report; add it to "
+                         "REPORTED_METRICS in costlab/spec/document.py")
+    return _register(name)
+
 
 _VIEWS = (View.BLOCKS, View.BOTTLENECKS, View.ALL)   # the spec's usual reading first
 

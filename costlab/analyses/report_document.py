@@ -86,13 +86,16 @@ def _summary_metrics(analysis: Analyzed) -> list[Metric]:
 
 
 def _totals(analysis: Analyzed) -> Section:
+    """A row per summary metric, from the catalog: label, exact value, the value in the
+    metric's unit and its brief; memory figures say their dtype and where they are."""
     sources = SummarySources(analysis, analysis.memory)
+    dtype = f"; {analysis.memory.dtype}" if analysis.memory is not None else ""
     rows = []
     for metric in _summary_metrics(analysis):
         where = metric.where(sources) if metric.where is not None else ""
         means = metric.brief or metric.means
         if metric.unit is Unit.BYTES:
-            means += "; fp32" + (f"; at {where}" if where else "")
+            means += dtype + (f"; at {where}" if where else "")
         rows.append({"key": metric.key, "label": metric.label, "value": metric.value(sources),
                      "_unit": str(metric.unit), "means": means})
     columns = (Column("label", "total"), Column("value", "exact", Unit.INT),

@@ -59,12 +59,8 @@ from costlab.trace.inputs import InputSpec
 from costlab.trace.recorder import ModuleCall, TensorMeta, Trace, trace_module
 from costlab.units import Shape
 
-__all__ = ["COMPOSED_METRICS", "BlockCost", "BlockCache", "CacheStats", "Composed",
-           "compose", "WORKER_CACHE"]
+__all__ = ["BlockCost", "BlockCache", "CacheStats", "Composed", "compose", "WORKER_CACHE"]
 
-# The metrics a composed row gives; any other asked sends the row to the full analysis.
-COMPOSED_METRICS = frozenset({"macs", "flops", "params", "elementwise", "peak_bytes",
-                              "largest_tensor_bytes"})
 _VIEWS = (View.ALL, View.BLOCKS, View.BOTTLENECKS)
 MAX_BLOCKS = 200_000    # kept blocks per process; a few hundred bytes each
 
@@ -312,7 +308,7 @@ def compose(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | No
     runs the full analysis too, which gives the row its canonical error. Without `judged`,
     the published figures are not judged (a caller that wants the metrics alone)."""
     chosen = select_metrics(metrics)
-    if any(m.key not in COMPOSED_METRICS for m in chosen):
+    if not all(m.composes for m in chosen):   # the catalog says which compose
         return None
     if ":" in model and not model.endswith((".yaml", ".yml")):
         return None   # an import path or a zoo name: not a chain of spec blocks

@@ -1,5 +1,5 @@
-"""The cost lock file: every model's metrics and per-stage MACs and params, as `costlab
-snapshot` writes them and `costlab check` reads them back."""
+"""The cost lock file: every model's metrics and the per-stage figures they grow in (MACs and
+params), as `costlab snapshot` writes them and `costlab check` reads them back."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from typing import Any
 
 from costlab.__about__ import __version__
 from costlab.analyses.measurement import Measurement, measure, select_metrics
-from costlab.analyses.metrics import CATALOG, Metric, counted_metrics, default_metrics
+from costlab.analyses.metrics import (
+    CATALOG,
+    Metric,
+    counted_metrics,
+    default_metrics,
+    stage_figures,
+)
 from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.ci.budgets import DEFAULT_LOCKFILE
 from costlab.ci.trust import require_trusted
@@ -42,7 +48,7 @@ class LockEntry:
     input_shapes: tuple[Shape, ...]
     metrics: Mapping[str, int]             # metric key -> value
     where: Mapping[str, str]               # metric key -> module, for the memory metrics
-    stages: Mapping[str, Mapping[str, int]]  # depth-1 block -> {"macs": .., "params": ..}
+    stages: Mapping[str, Mapping[str, int]]  # depth-1 block -> stage figure -> value
 
     @property
     def variant(self) -> Variant:
@@ -66,11 +72,12 @@ class LockFile:
 
 def entry_of(row: Measurement, batch: int = 1,
              inputs: Sequence[Input] | None = None) -> LockEntry:
-    """The lock entry of a measurement."""
+    """The lock entry of a measurement, with the stage figures its metrics grow in."""
+    figures = [m.key for m in stage_figures(CATALOG[k] for k in row.values if k in CATALOG)]
     return LockEntry(row.name, row.model, dict(row.settings), batch,
                      tuple(inputs) if inputs else None, dict(row.config), row.input_shapes,
                      {k: int(v) for k, v in row.values.items()}, dict(row.where),
-                     {s.path: {"macs": s.macs, "params": s.params} for s in row.stages})
+                     {s.path: {key: getattr(s, key) for key in figures} for s in row.stages})
 
 
 def lockable_metrics() -> tuple[Metric, ...]:

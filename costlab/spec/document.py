@@ -44,10 +44,19 @@ RESERVED_PARAMS: dict[str, tuple[type | tuple[type, ...], float, float]] = {
     "alpha": ((int, float), 1e-3, 100.0),
 }
 
-# The metrics a `reported:` figure can name: those costlab computes (analyses/published.py
-# registers one function for each; a test keeps the two in step) and two it only shows.
 REPORTED_METRICS = ("macs", "flops", "params", "max_memory_bytes", "memory_bytes",
                     "max_channels", "top1", "top5", "latency_ms")
+"""The figures a `reported:` entry can name: what papers print, a vocabulary of its own.
+
+They are listed here, once, because this is the lowest layer that reads them: a misspelt
+name fails as the spec loads, in one line naming file, line and field, and `costlab schema`
+offers the names to editors. They are not the metric catalog's keys (analyses/metrics.py,
+above this layer): a printed `macs` figure is judged against several readings (MACs, 2 x
+MACs, with element-wise ops), the Table 3 figures are per resolution at 16 bits, and top1,
+top5 and latency_ms are only shown (latency_ms beside `costlab latency`'s own timing).
+analyses/published.py registers how to judge each figure it can compute, and refuses at
+import a name not listed here, which no spec could name.
+"""
 PER_RESOLUTION_METRICS = ("memory_bytes", "max_channels")   # these need `at: HxW`
 
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"

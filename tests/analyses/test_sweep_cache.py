@@ -10,15 +10,16 @@ import pytest
 
 from costlab.analyses import sweep_cache
 from costlab.analyses.measurement import measure, select_metrics
+from costlab.analyses.metrics import CATALOG
 from costlab.analyses.sweep import evaluate
-from costlab.analyses.sweep_cache import COMPOSED_METRICS, BlockCache, compose
+from costlab.analyses.sweep_cache import BlockCache, compose
 from costlab.blocks.context import BuildContext
 from costlab.errors import CostlabError, first_line
 from costlab.spec.catalog import find_specs
 from costlab.spec.variants import Variant
 from tests.conftest import TOY_SPEC
 
-EVERY_METRIC = sorted(COMPOSED_METRICS)
+EVERY_METRIC = sorted(m.key for m in CATALOG.values() if m.composes)
 
 
 def _full(model, settings, params="torch", dtype="fp32"):
