@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
-from costlab.analyses.metrics import sort_keys
+from costlab.analyses.metrics import default_metrics, sort_keys
 from costlab.choices import Device, DType, Optimizer, ParamConvention, TraceDevice, View
 from costlab.errors import CostlabError, OptionError, describe, first_line
 from costlab.render import Document, formats, resolve_format, write
@@ -346,7 +346,7 @@ def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | No
               help="Activation element type for the memory columns.")
 @click.option("--metrics", "metric_keys", metavar="KEY,...",
               help="Metrics to compare (catalog keys, comma-separated) [default: "
-                   "macs,flops,params,peak_bytes,largest_tensor_bytes].")
+                   f"{','.join(m.key for m in default_metrics())}].")
 @click.option("--sort", type=_LiveChoice(sort_keys),
               help="Order the rows by this column (ascending); ratios stay against the first "
                    "model named.")
@@ -370,7 +370,7 @@ def compare(models: tuple[str, ...], alpha: float | None, resolution: int | None
     from costlab.trace.inputs import parse_input
     keys = [k.strip() for k in metric_keys.split(",") if k.strip()] if metric_keys else None
     if latency or training:
-        from costlab.analyses.metrics import TRAINING_METRICS, default_metrics
+        from costlab.analyses.metrics import TRAINING_METRICS
         extra = [*(["latency_ms"] if latency else []), *(TRAINING_METRICS if training else ())]
         keys = list(dict.fromkeys([*(keys or [m.key for m in default_metrics()]), *extra]))
     variants = _variants(models, alpha, resolution, num_classes, sets)
