@@ -193,6 +193,10 @@ def test_memory_json(run_cli):
     assert {k: first[k] for k in ("height", "width", "channels", "elements", "bytes")} == {
         "height": 112, "width": 112, "channels": 64, "elements": 64 * 112 * 112,
         "bytes": 64 * 112 * 112 * 2}
+    # the figures published for the row are the document's records, not a shape of their own
+    assert set(first) == {"resolution", "height", "width", "channels", "elements", "bytes",
+                          "tensor", "published"}
+    assert first["published"] and all(r in data["published"] for r in first["published"])
     assert max(r["bytes"] for r in data["per_resolution"]) == 1_605_632   # the paper's 1600K
     # the first of the largest tensors, 64 x 112 x 112 at 2 bytes, in report and memory alike
     assert data["activation"]["largest_tensor"] == {

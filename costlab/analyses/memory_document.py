@@ -8,7 +8,7 @@ from typing import Any
 
 from costlab.analyses.measure import MeasuredPeak
 from costlab.analyses.memory import MemoryAnalysis
-from costlab.analyses.published import Comparison, published_section
+from costlab.analyses.published import Comparison, published_record, published_section
 from costlab.analyses.report_document import (
     Analyzed,
     analysis_meta,
@@ -48,41 +48,48 @@ def _conditions(analysis: Analyzed, mem: MemoryAnalysis) -> str | None:
 
 
 def _per_resolution(analysis: Analyzed, mem: MemoryAnalysis) -> Section:
-    judged = {c.entry.at: c for c in analysis.published
-              if c.entry.at and c.entry.metric == "memory_bytes"}
-    for c in analysis.published:   # the last max_memory_bytes entry, if several
-        if c.entry.metric == "max_memory_bytes":
-            judged["max"] = c
+    """One row per resolution and the largest ("max"): in JSON each with the records of the
+    figures published for it, the document's own (judged 16-bit, whatever `--dtype`); the
+    table and CSV show the bytes figure with a verdict that says when the row's bytes are not
+    Table 3's."""
+    at_max = [c for c in analysis.published if c.entry.metric == "max_memory_bytes"]
     differs = _conditions(analysis, mem)
-    if differs is not None:   # Table 3 is 16-bit, one image: these bytes are not its figures
-        judged = {at: replace(c, verdict=f"not comparable ({differs})")
-                  for at, c in judged.items()}
     rows: list[dict[str, Any]] = []
     for r in mem.per_resolution:
         at = f"{r.height}x{r.width}"
+        figures = [c for c in analysis.published if c.entry.at == at]
         rows.append({"resolution": at, "height": r.height, "width": r.width,
                      "channels": r.channels, "elements": r.elements, "bytes": r.bytes,
-                     "tensor": r.tensor, **_judged(judged.get(at))})
+                     "tensor": r.tensor, "published": [published_record(c) for c in figures],
+                     **_shown([c for c in figures if c.entry.metric == "memory_bytes"],
+                              differs)})
     largest = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
     if largest is not None:
         rows.append({"resolution": "max", "height": None, "width": None, "channels": None,
                      "elements": largest.elements, "bytes": largest.bytes,
-                     "tensor": largest.tensor, **_judged(judged.get("max"))})
+                     "tensor": largest.tensor, "published": [published_record(c) for c in at_max],
+                     **_shown(at_max, differs)})
     columns = (Column("resolution", "resolution"), Column("channels", "channels", Unit.INT),
                Column("bytes", "bytes", Unit.BYTES),
                Column("elements", "elements", Unit.INT, show="data"),
-               Column("tensor", "tensor"), Column("published", "published", Unit.INT),
-               Column("verdict", "verdict (fp16, 1 image)", show="data"),
-               Column("_verdict", "verdict (fp16, 1 image)", show="text"))
+               Column("tensor", "tensor"), Column("_published", "published", Unit.INT),
+               Column("_verdict", "verdict (fp16, 1 image)", show="data"),
+               Column("_shown_verdict", "verdict (fp16, 1 image)", show="text"))
     return Section("per_resolution", f"largest tensor per resolution, view '{mem.view}': "
                    f"{VIEW_MEANING[str(mem.view)]}", columns, tuple(rows))
 
 
-def _judged(comparison: Comparison | None) -> dict[str, Any]:
-    if comparison is None:
-        return {"published": None, "verdict": None, "reading": None, "_verdict": None}
-    return {"published": comparison.entry.published, "verdict": comparison.verdict,
-            "reading": comparison.reading, "_verdict": comparison.shown_verdict}
+def _shown(figures: list[Comparison], differs: str | None) -> dict[str, Any]:
+    """The table's and CSV's flat cells (private keys: JSON has the records): the last bytes
+    figure and its verdict, "not comparable" when the row's bytes are not at Table 3's
+    conditions (16-bit, one image)."""
+    if not figures:
+        return {"_published": None, "_verdict": None, "_shown_verdict": None}
+    c = figures[-1]
+    if differs is not None:
+        c = replace(c, verdict=f"not comparable ({differs})")
+    return {"_published": c.entry.published, "_verdict": c.verdict,
+            "_shown_verdict": c.shown_verdict}
 
 
 def _activation(mem: MemoryAnalysis) -> Section:
