@@ -315,6 +315,7 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
     largest tensor per resolution, peak, training."""
     from costlab.analyses.memory_document import memory_document
     from costlab.api import memory as memory_analysis
+    from costlab.papers.seed001_formula import section51_estimate
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
     variant = parse_variant(model, _settings(sets))
@@ -324,7 +325,8 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
             measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
             batch=batch, inputs=[parse_input(s) for s in inputs] or None,
             settings=variant.settings, progress=bar.update if bar else None)
-    _emit(memory_document(analysis, mem, analysis.full_cost), fmt, output)
+    estimates = [section51_estimate(analysis.full_cost)] if mem.training else []
+    _emit(memory_document(analysis, mem, analysis.full_cost, estimates), fmt, output)
 
 
 def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | None,

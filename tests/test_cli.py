@@ -214,6 +214,16 @@ def test_memory_training_table(run_cli):
     assert "Dominguez, section 5.1 formula" in result.stdout   # seed 001, cited
 
 
+def test_memory_training_json_names_the_estimate_for_what_it_is(run_cli):
+    training = json.loads(run_cli("memory", "lenet5", "--training", "--format",
+                                  "json").stdout)["training"]
+    # seed 001's section 5.1 formula, by hand on LeNet-5: 61,706 parameters twice, the widest
+    # feature maps (6 + 6) x 28 x 28 = 9,408 (the tanh and pool after conv1) and the largest
+    # filter, conv3's 16 x 120 x 5 x 5 + 120 = 48,120, at 4 bytes
+    assert training["layer_table_estimate_bytes"] == (2 * 61_706 + 9_408 + 48_120) * 4
+    assert "formula_bytes" not in training
+
+
 def test_memory_judges_table3_in_the_view_shown(run_cli):
     result = run_cli("memory", "mobilenetv2", "--view", "bottlenecks", "--dtype", "fp16")
     # judged in the view shown: 16 x 112 x 112 x 2 = 401,408 bytes is the paper's 400K

@@ -3,6 +3,7 @@ the published figures, peak / naive / bound, training memory, measured peaks, fe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +16,7 @@ from costlab.analyses.report_document import (
     config_line,
     largest_tensor_record,
 )
-from costlab.analyses.training import TrainingMemory
+from costlab.analyses.training import MemoryEstimate, TrainingMemory
 from costlab.choices import DType
 from costlab.count.engine import ModelCost
 from costlab.render.section import Column, Document, Section, Unit
@@ -113,7 +114,7 @@ def _activation(mem: MemoryAnalysis) -> Section:
                        "largest_tensor": largest_tensor_record(mem)})
 
 
-def _training(t: TrainingMemory) -> Section:
+def _training(t: TrainingMemory, estimates: Sequence[MemoryEstimate]) -> Section:
     rows = [("params_bytes", "parameters", t.params_bytes),
             ("gradients_bytes", "gradients", t.gradients_bytes),
             ("optimizer_bytes", f"optimizer state ({t.optimizer})", t.optimizer_bytes),
@@ -125,13 +126,14 @@ def _training(t: TrainingMemory) -> Section:
             ("step_peak_bytes", "one step's peak (saved + gradients + in flight)",
              t.step_peak_bytes),
             ("total_bytes", "total", t.total_bytes),
-            ("formula_bytes", f"{cite('001', 'section 5.1')} formula on this model",
-             t.formula_bytes)]
+            *((e.key, e.label, e.bytes) for e in estimates)]
+    footnote = sources_note(s for e in estimates for s in e.sources)
     columns = (Column("label", ""), Column("bytes", "", Unit.BYTES),
                Column("bytes", "bytes", Unit.INT))
     return Section("training", f"training memory, batch {t.batch}, {t.dtype}", columns,
                    tuple({"key": k, "label": label, "bytes": value} for k, label, value in rows),
-                   (sources_note(["001"]),), json_as="mapping", json_mapping=("key", "bytes"),
+                   (footnote,) if footnote else (), json_as="mapping",
+                   json_mapping=("key", "bytes"),
                    json_extra={"dtype": t.dtype, "optimizer": t.optimizer, "batch": t.batch,
                                "saved_tensors": t.saved_tensors})
 
@@ -172,16 +174,18 @@ def _feature_maps(mem: MemoryAnalysis, cost: ModelCost) -> Section:
                    (sources_note(["001"]),))
 
 
-def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCost) -> Document:
+def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCost,
+                    estimates: Sequence[MemoryEstimate] = ()) -> Document:
     """Every memory figure of one model at one dtype and view; deterministic except for the
-    measured figures."""
+    measured figures. `estimates` (closed-form formulas, such as a paper's) follow the
+    training memory they estimate."""
     size = mem.dtype.itemsize
     heading = (config_line(analysis.name, analysis.config),
                f"activations at {mem.dtype} ({size} byte{'s' * (size > 1)} per element; "
                "--dtype sets it, fp32 by default in every command); 1 kB = 1000 bytes")
     sections = [_per_resolution(analysis, mem), _activation(mem)]
     if mem.training is not None:
-        sections.append(_training(mem.training))
+        sections.append(_training(mem.training, estimates))
     if mem.measured is not None:
         sections.append(_measured(mem, mem.measured))
     figures = _memory_figures(analysis)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from costlab.analyses.analysis import Analysis, analyze, analyze_target
+from costlab.analyses.analysis import Analysis, analyze
 from costlab.analyses.published import (
     PUBLISHED_METRICS,
     FigureSources,
@@ -97,8 +97,7 @@ class Evaluator:
         key = (name, batch, optimizer)
         if key not in self._training:
             target = resolve_model(name, batch=batch)
-            cost = analyze_target(target).full_cost
-            self._training[key] = training_memory(target.module, target.inputs, cost,
+            self._training[key] = training_memory(target.module, target.inputs,
                                                   optimizer=optimizer)
         return self._training[key]
 
