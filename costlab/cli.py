@@ -409,7 +409,7 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
     roofline; with --per-layer, every leaf layer, and how well MACs rank the times."""
     from costlab.analyses.latency import measure_latency
     from costlab.analyses.latency_document import latency_document
-    from costlab.papers.latency import claim_dict, seed001_proportionality
+    from costlab.papers.latency import proportionality_dict, seed001_proportionality
     from costlab.trace.inputs import parse_input
     with progress_bar("latency") as bar:
         report = measure_latency(
@@ -417,8 +417,9 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
             dtype=dtype, batch=batch, threads=threads, min_time_s=min_time,
             per_layer=per_layer, inputs=[parse_input(s) for s in inputs] or None,
             recalibrate=recalibrate, progress=bar.say)
-    claim = seed001_proportionality(report)
-    _emit(latency_document(report, [claim_dict(claim)] if claim else []), fmt, output)
+    check = seed001_proportionality(report)
+    _emit(latency_document(report, [proportionality_dict(check)] if check else []), fmt,
+          output)
 
 
 @cli.command()
