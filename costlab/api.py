@@ -51,8 +51,8 @@ def memory(model: str | nn.Module | ArchSpec, *, dtype: str | None = None,
     result = analyze_memory(analysis.trace, analysis.full_cost, dtype=dtype, view=view)
     if training:
         step("training memory")
-    trained = training_memory(target.module, target.inputs, analysis.full_cost,
-                              optimizer=optimizer, dtype=dtype) if training else None
+    trained = training_memory(target.module, target.inputs, optimizer=optimizer,
+                              dtype=dtype) if training else None
     measured = measured_training = None
     if measure:
         step("measuring the forward pass")

@@ -315,6 +315,7 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
     largest tensor per resolution, peak, training."""
     from costlab.analyses.memory_document import memory_document
     from costlab.api import memory as memory_analysis
+    from costlab.papers.seed001_formula import section51_estimate
     from costlab.spec.variants import parse_variant
     from costlab.trace.inputs import parse_input
     variant = parse_variant(model, _settings(sets))
@@ -324,7 +325,8 @@ def memory(model: str, alpha: float | None, resolution: int | None, num_classes:
             measure=measure, alpha=alpha, resolution=resolution, num_classes=num_classes,
             batch=batch, inputs=[parse_input(s) for s in inputs] or None,
             settings=variant.settings, progress=bar.update if bar else None)
-    _emit(memory_document(analysis, mem, analysis.full_cost), fmt, output)
+    estimates = [section51_estimate(analysis.full_cost)] if mem.training else []
+    _emit(memory_document(analysis, mem, analysis.full_cost, estimates), fmt, output)
 
 
 def _variants(models: tuple[str, ...], alpha: float | None, resolution: int | None,
@@ -407,7 +409,7 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
     roofline; with --per-layer, every leaf layer, and how well MACs rank the times."""
     from costlab.analyses.latency import measure_latency
     from costlab.analyses.latency_document import latency_document
-    from costlab.papers.latency import claim_dict, seed001_proportionality
+    from costlab.papers.latency import proportionality_dict, seed001_proportionality
     from costlab.trace.inputs import parse_input
     with progress_bar("latency") as bar:
         report = measure_latency(
@@ -415,8 +417,9 @@ def latency(models: tuple[str, ...], alpha: float | None, resolution: int | None
             dtype=dtype, batch=batch, threads=threads, min_time_s=min_time,
             per_layer=per_layer, inputs=[parse_input(s) for s in inputs] or None,
             recalibrate=recalibrate, progress=bar.say)
-    claim = seed001_proportionality(report)
-    _emit(latency_document(report, [claim_dict(claim)] if claim else []), fmt, output)
+    check = seed001_proportionality(report)
+    _emit(latency_document(report, [proportionality_dict(check)] if check else []), fmt,
+          output)
 
 
 @cli.command()

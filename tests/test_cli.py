@@ -199,6 +199,10 @@ def test_memory_json(run_cli):
     assert {k: first[k] for k in ("height", "width", "channels", "elements", "bytes")} == {
         "height": 112, "width": 112, "channels": 64, "elements": 64 * 112 * 112,
         "bytes": 64 * 112 * 112 * 2}
+    # the figures published for the row are the document's records, not a shape of their own
+    assert set(first) == {"resolution", "height", "width", "channels", "elements", "bytes",
+                          "tensor", "published"}
+    assert first["published"] and all(r in data["published"] for r in first["published"])
     assert max(r["bytes"] for r in data["per_resolution"]) == 1_605_632   # the paper's 1600K
     # the first of the largest tensors, 64 x 112 x 112 at 2 bytes, in report and memory alike
     assert data["activation"]["largest_tensor"] == {
@@ -214,6 +218,16 @@ def test_memory_training_table(run_cli):
     assert result.exit_code == 0
     assert "optimizer state (momentum)" in result.stdout
     assert "Dominguez, section 5.1 formula" in result.stdout   # seed 001, cited
+
+
+def test_memory_training_json_names_the_estimate_for_what_it_is(run_cli):
+    training = json.loads(run_cli("memory", "lenet5", "--training", "--format",
+                                  "json").stdout)["training"]
+    # seed 001's section 5.1 formula, by hand on LeNet-5: 61,706 parameters twice, the widest
+    # feature maps (6 + 6) x 28 x 28 = 9,408 (the tanh and pool after conv1) and the largest
+    # filter, conv3's 16 x 120 x 5 x 5 + 120 = 48,120, at 4 bytes
+    assert training["layer_table_estimate_bytes"] == (2 * 61_706 + 9_408 + 48_120) * 4
+    assert "formula_bytes" not in training
 
 
 def test_memory_judges_table3_in_the_view_shown(run_cli):

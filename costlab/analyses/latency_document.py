@@ -1,5 +1,6 @@
 """What `costlab latency` shows, as a neutral document: the machine and roofline, one row per
-model, the layer table with --per-layer, and Spearman, published ratios and claims as notes.
+model, the layer table with --per-layer, and Spearman, published ratios and time-vs-MACs
+checks as notes.
 The JSON fields (models[], machine, roofline, layers[], spearman) are fixed by issue 11."""
 
 from __future__ import annotations
@@ -74,17 +75,17 @@ def _layer_notes(model: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def latency_document(report: LatencyReport,
-                     claims: Sequence[Mapping[str, Any]] = ()) -> Document:
-    """The measurement as a document; `claims` (each with its `text`) are papers' statements
-    judged against it (costlab.papers.latency). CSV writes the layer table with per-layer
-    timing, the model table otherwise."""
+                     proportionality: Sequence[Mapping[str, Any]] = ()) -> Document:
+    """The measurement as a document; `proportionality` (each with its `text`) sets a paper's
+    claim that time follows MACs beside it (costlab.papers.latency). CSV writes the layer
+    table with per-layer timing, the model table otherwise."""
     data = latency_dict(report)
     models = data.pop("models")
     layers = data.pop("layers")
     notes = [_published_note(p) for p in data["published"]]
     if len(models) > 1:
         notes.append(_spearman_note(data["spearman"], "models"))
-    notes += [claim["text"] for claim in claims]
+    notes += [check["text"] for check in proportionality]
     notes += [f"{m['name']}: timed in blocks of {m['runs_per_block']} runs; median and IQR "
               "are of the blocks' means" for m in models if m["runs_per_block"] > 1]
     sections = [Section("models", "", MODEL_COLUMNS, tuple(models), tuple(notes))]
@@ -98,5 +99,5 @@ def latency_document(report: LatencyReport,
     else:
         data["layers"] = []
     return Document("latency", _heading(data), tuple(sections),
-                    {**data, "claims": [dict(c) for c in claims]},
+                    {**data, "proportionality": [dict(c) for c in proportionality]},
                     primary="layers" if timed else "models")

@@ -3,19 +3,20 @@ the published figures, peak / naive / bound, training memory, measured peaks, fe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from costlab.analyses.measure import MeasuredPeak
 from costlab.analyses.memory import MemoryAnalysis
-from costlab.analyses.published import Comparison, published_section
+from costlab.analyses.published import Comparison, published_record, published_section
 from costlab.analyses.report_document import (
     Analyzed,
     analysis_meta,
     config_line,
     largest_tensor_record,
 )
-from costlab.analyses.training import TrainingMemory
+from costlab.analyses.training import MemoryEstimate, TrainingMemory
 from costlab.choices import DType
 from costlab.count.engine import ModelCost
 from costlab.render.section import Column, Document, Section, Unit
@@ -48,41 +49,48 @@ def _conditions(analysis: Analyzed, mem: MemoryAnalysis) -> str | None:
 
 
 def _per_resolution(analysis: Analyzed, mem: MemoryAnalysis) -> Section:
-    judged = {c.entry.at: c for c in analysis.published
-              if c.entry.at and c.entry.metric == "memory_bytes"}
-    for c in analysis.published:   # the last max_memory_bytes entry, if several
-        if c.entry.metric == "max_memory_bytes":
-            judged["max"] = c
+    """One row per resolution and the largest ("max"): in JSON each with the records of the
+    figures published for it, the document's own (judged 16-bit, whatever `--dtype`); the
+    table and CSV show the bytes figure with a verdict that says when the row's bytes are not
+    Table 3's."""
+    at_max = [c for c in analysis.published if c.entry.metric == "max_memory_bytes"]
     differs = _conditions(analysis, mem)
-    if differs is not None:   # Table 3 is 16-bit, one image: these bytes are not its figures
-        judged = {at: replace(c, verdict=f"not comparable ({differs})")
-                  for at, c in judged.items()}
     rows: list[dict[str, Any]] = []
     for r in mem.per_resolution:
         at = f"{r.height}x{r.width}"
+        figures = [c for c in analysis.published if c.entry.at == at]
         rows.append({"resolution": at, "height": r.height, "width": r.width,
                      "channels": r.channels, "elements": r.elements, "bytes": r.bytes,
-                     "tensor": r.tensor, **_judged(judged.get(at))})
+                     "tensor": r.tensor, "published": [published_record(c) for c in figures],
+                     **_shown([c for c in figures if c.entry.metric == "memory_bytes"],
+                              differs)})
     largest = max(mem.per_resolution, key=lambda r: r.bytes, default=None)
     if largest is not None:
         rows.append({"resolution": "max", "height": None, "width": None, "channels": None,
                      "elements": largest.elements, "bytes": largest.bytes,
-                     "tensor": largest.tensor, **_judged(judged.get("max"))})
+                     "tensor": largest.tensor, "published": [published_record(c) for c in at_max],
+                     **_shown(at_max, differs)})
     columns = (Column("resolution", "resolution"), Column("channels", "channels", Unit.INT),
                Column("bytes", "bytes", Unit.BYTES),
                Column("elements", "elements", Unit.INT, show="data"),
-               Column("tensor", "tensor"), Column("published", "published", Unit.INT),
-               Column("verdict", "verdict (fp16, 1 image)", show="data"),
-               Column("_verdict", "verdict (fp16, 1 image)", show="text"))
+               Column("tensor", "tensor"), Column("_published", "published", Unit.INT),
+               Column("_verdict", "verdict (fp16, 1 image)", show="data"),
+               Column("_shown_verdict", "verdict (fp16, 1 image)", show="text"))
     return Section("per_resolution", f"largest tensor per resolution, view '{mem.view}': "
                    f"{VIEW_MEANING[str(mem.view)]}", columns, tuple(rows))
 
 
-def _judged(comparison: Comparison | None) -> dict[str, Any]:
-    if comparison is None:
-        return {"published": None, "verdict": None, "reading": None, "_verdict": None}
-    return {"published": comparison.entry.published, "verdict": comparison.verdict,
-            "reading": comparison.reading, "_verdict": comparison.shown_verdict}
+def _shown(figures: list[Comparison], differs: str | None) -> dict[str, Any]:
+    """The table's and CSV's flat cells (private keys: JSON has the records): the last bytes
+    figure and its verdict, "not comparable" when the row's bytes are not at Table 3's
+    conditions (16-bit, one image)."""
+    if not figures:
+        return {"_published": None, "_verdict": None, "_shown_verdict": None}
+    c = figures[-1]
+    if differs is not None:
+        c = replace(c, verdict=f"not comparable ({differs})")
+    return {"_published": c.entry.published, "_verdict": c.verdict,
+            "_shown_verdict": c.shown_verdict}
 
 
 def _activation(mem: MemoryAnalysis) -> Section:
@@ -106,7 +114,7 @@ def _activation(mem: MemoryAnalysis) -> Section:
                        "largest_tensor": largest_tensor_record(mem)})
 
 
-def _training(t: TrainingMemory) -> Section:
+def _training(t: TrainingMemory, estimates: Sequence[MemoryEstimate]) -> Section:
     rows = [("params_bytes", "parameters", t.params_bytes),
             ("gradients_bytes", "gradients", t.gradients_bytes),
             ("optimizer_bytes", f"optimizer state ({t.optimizer})", t.optimizer_bytes),
@@ -118,13 +126,14 @@ def _training(t: TrainingMemory) -> Section:
             ("step_peak_bytes", "one step's peak (saved + gradients + in flight)",
              t.step_peak_bytes),
             ("total_bytes", "total", t.total_bytes),
-            ("formula_bytes", f"{cite('001', 'section 5.1')} formula on this model",
-             t.formula_bytes)]
+            *((e.key, e.label, e.bytes) for e in estimates)]
+    footnote = sources_note(s for e in estimates for s in e.sources)
     columns = (Column("label", ""), Column("bytes", "", Unit.BYTES),
                Column("bytes", "bytes", Unit.INT))
     return Section("training", f"training memory, batch {t.batch}, {t.dtype}", columns,
                    tuple({"key": k, "label": label, "bytes": value} for k, label, value in rows),
-                   (sources_note(["001"]),), json_as="mapping", json_mapping=("key", "bytes"),
+                   (footnote,) if footnote else (), json_as="mapping",
+                   json_mapping=("key", "bytes"),
                    json_extra={"dtype": t.dtype, "optimizer": t.optimizer, "batch": t.batch,
                                "saved_tensors": t.saved_tensors})
 
@@ -165,16 +174,18 @@ def _feature_maps(mem: MemoryAnalysis, cost: ModelCost) -> Section:
                    (sources_note(["001"]),))
 
 
-def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCost) -> Document:
+def memory_document(analysis: Analyzed, mem: MemoryAnalysis, full_cost: ModelCost,
+                    estimates: Sequence[MemoryEstimate] = ()) -> Document:
     """Every memory figure of one model at one dtype and view; deterministic except for the
-    measured figures."""
+    measured figures. `estimates` (closed-form formulas, such as a paper's) follow the
+    training memory they estimate."""
     size = mem.dtype.itemsize
     heading = (config_line(analysis.name, analysis.config),
                f"activations at {mem.dtype} ({size} byte{'s' * (size > 1)} per element; "
                "--dtype sets it, fp32 by default in every command); 1 kB = 1000 bytes")
     sections = [_per_resolution(analysis, mem), _activation(mem)]
     if mem.training is not None:
-        sections.append(_training(mem.training))
+        sections.append(_training(mem.training, estimates))
     if mem.measured is not None:
         sections.append(_measured(mem, mem.measured))
     figures = _memory_figures(analysis)

@@ -26,7 +26,8 @@ from costlab.trace.recorder import Trace
 
 __all__ = ["Comparison", "FigureSources", "PUBLISHED_METRICS", "register_published_metric",
            "variant_matches", "variant_config", "compare_entry", "compare_reported",
-           "judge_reported", "published_rows", "published_section"]
+           "judge_reported", "RECORD_KEYS", "published_record", "published_rows",
+           "published_section"]
 
 # Figures that are counts: a printed count matches only digit for digit.
 COUNTS = frozenset({"max_channels"})
@@ -169,15 +170,16 @@ def variant_matches(spec: ArchSpec, entry: Reported, config: Mapping[str, Scalar
     return True
 
 
-def compare_entry(entry: Reported, candidates: Candidates, prefer: str | None = None
-                  ) -> Comparison:
+def compare_entry(entry: Reported, candidates: Candidates, prefer: str | None = None,
+                  readings: Sequence[tuple[str, float]] = ()) -> Comparison:
     """Judges one entry in the vocabulary of reports/: the default convention (or `prefer`,
     when it is one of the candidates, such as the memory view a user asked for) first, then
-    the others as readings that may explain the printed figure. A count (channels) matches
-    only digit for digit."""
+    the others, then `readings` (a paper's own: a misprint, another layout), as readings that
+    may explain the printed figure. A count (channels) matches only digit for digit."""
     if prefer in candidates:
         candidates = {prefer: candidates[prefer]} | candidates
-    (label, value), *others = candidates.items()
+    (label, value), *conventions = candidates.items()
+    others = [*conventions, *readings]
     diff = (entry.value - value) / value * 100 if value else math.inf
     found, reading = judge(entry.published, value, others, exact=entry.metric in COUNTS)
     explained_by = next((other for other, _ in others if reading.startswith(f"{other}: ")), "")
@@ -209,18 +211,29 @@ def judge_reported(spec: ArchSpec, config: Mapping[str, Scalar], sources: Figure
     return judged
 
 
-def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
-    """One record per judged figure: the same keys in every document that shows them."""
-    return [{
+# The one JSON shape of a published figure judged against the computed one, in report, memory
+# (its `published` list and each per-resolution row) and sweep rows alike.
+RECORD_KEYS = ("source", "table", "citation", "metric", "at", "variant", "published",
+               "published_value", "computed", "counted_as", "difference_pct", "verdict",
+               "reading")
+
+
+def published_record(c: Comparison) -> dict[str, Any]:
+    """One judged figure as plain JSON types, under RECORD_KEYS."""
+    return {
         "source": c.entry.source, "table": c.entry.table,
         "citation": cite(c.entry.source, c.entry.table), "metric": c.entry.metric,
         "at": c.entry.at, "variant": dict(c.entry.variant), "published": c.entry.published,
         "published_value": c.entry.value, "computed": c.computed, "counted_as": c.convention,
         "difference_pct": round(c.diff_pct, 2) if math.isfinite(c.diff_pct) else None,
-        "verdict": c.verdict, "reading": c.reading,
-        "_verdict": c.shown_verdict,
-        "_metric": f"{c.entry.metric}@{c.entry.at}" if c.entry.at else c.entry.metric,
-    } for c in comparisons]
+        "verdict": c.verdict, "reading": c.reading}
+
+
+def published_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
+    """The records of a published section, with what its table alone shows (private keys)."""
+    return [{**published_record(c), "_verdict": c.shown_verdict,
+             "_metric": f"{c.entry.metric}@{c.entry.at}" if c.entry.at else c.entry.metric}
+            for c in comparisons]
 
 
 def published_section(comparisons: Sequence[Comparison], title: str,

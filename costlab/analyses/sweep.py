@@ -34,7 +34,7 @@ from typing import Any
 from costlab.analyses.measurement import measure, select_metrics
 from costlab.analyses.metrics import CATALOG
 from costlab.analyses.published import PUBLISHED_METRICS as COMPUTABLE
-from costlab.analyses.published import Comparison, variant_matches
+from costlab.analyses.published import Comparison, published_record, variant_matches
 from costlab.analyses.sweep_cache import WORKER_CACHE, BlockCache, compose
 from costlab.errors import OptionError, first_line
 from costlab.spec.catalog import load_named_spec
@@ -216,12 +216,13 @@ def configurations(definition: SweepDefinition) -> list[dict[str, Scalar]]:
 @dataclass(frozen=True, slots=True)
 class SweepRow:
     """One configuration: its swept settings, every parameter used, the metrics, the
-    published figures judged (source, metric, published, verdict), or the error."""
+    published figures judged (the records of costlab.analyses.published, plain data that
+    pickles to a worker and back), or the error."""
 
     settings: Mapping[str, Scalar]
     config: Mapping[str, Scalar] = field(default_factory=dict)
     values: Mapping[str, int | float] = field(default_factory=dict)
-    published: tuple[tuple[str, str, str, str], ...] = ()
+    published: tuple[Mapping[str, Any], ...] = ()
     error: str = ""
 
 
@@ -251,9 +252,10 @@ def evaluate(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | N
     return SweepRow(swept, dict(result.config), dict(result.values), _judged(result.published))
 
 
-def _judged(published: Sequence[Comparison]) -> tuple[tuple[str, str, str, str], ...]:
-    return tuple((c.entry.source, c.entry.metric, c.entry.published, c.verdict)
-                 for c in published if not c.entry.at)
+def _judged(published: Sequence[Comparison]) -> tuple[dict[str, Any], ...]:
+    """The records of the figures for the whole configuration (per-resolution memory figures
+    are `costlab memory`'s)."""
+    return tuple(published_record(c) for c in published if not c.entry.at)
 
 
 Task = tuple[str, Mapping[str, Any], "tuple[str, ...] | None", str, str]

@@ -36,6 +36,13 @@ def _front(rows: Sequence[Mapping[str, Any]], axes: tuple[str, str]) -> set[int]
     return {have[i] for i in pareto_front(points, maximize_y=y in MAXIMIZED)}
 
 
+def _published_cell(records: Sequence[Mapping[str, Any]]) -> str:
+    """The records in one flat cell for tables and CSV ("slim macs 11M: rounded; ..."); JSON
+    carries the records themselves."""
+    return "; ".join(f"{r['source']} {r['metric']} {r['published']}: {r['verdict']}"
+                     for r in records)
+
+
 def sweep_document(result: SweepResult, pareto: tuple[str, str] | None = None) -> Document:
     """The rows in configuration order, exact integers; `pareto` marks the front of (X, Y),
     X minimized, Y maximized for accuracy and minimized otherwise."""
@@ -49,8 +56,8 @@ def sweep_document(result: SweepResult, pareto: tuple[str, str] | None = None) -
         record: dict[str, Any] = {k: row.settings.get(k) for k in setting_keys}
         record.update({m.key: row.values.get(m.key) for m in metrics})
         record.update(extra)
-        record["published"] = "; ".join(f"{source} {metric} {printed}: {verdict}"
-                                        for source, metric, printed, verdict in row.published)
+        record["published"] = [dict(r) for r in row.published]
+        record["_published"] = _published_cell(row.published)
         record["error"] = row.error
         record["config"] = dict(row.config)
         rows.append(record)
@@ -70,7 +77,7 @@ def sweep_document(result: SweepResult, pareto: tuple[str, str] | None = None) -
                     Column(f"{name}_source", "source", priority=2)]
     if pareto is not None:
         columns.append(Column("pareto", "front"))
-    columns += [Column("published", "published figures", priority=3),
+    columns += [Column("_published", "published figures", priority=3),
                 Column("error", "error", priority=1)]
     failed = sum(1 for r in result.rows if r.error)
     heading = [f"{definition.model}: {len(result.rows)} of {result.total} configurations "
@@ -91,8 +98,9 @@ def sweep_document(result: SweepResult, pareto: tuple[str, str] | None = None) -
 
 
 def write_parquet(document: Document, path: str | Path) -> None:
-    """The primary section's CSV columns as a Parquet file. Parquet is binary and render's
-    writers return text, so it is a file output beside them rather than a writer."""
+    """The primary section's CSV columns as a Parquet file, named as CSV names them (a
+    private key without its underscore). Parquet is binary and render's writers return text,
+    so it is a file output beside them rather than a writer."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -100,7 +108,8 @@ def write_parquet(document: Document, path: str | Path) -> None:
         raise OptionError("--format parquet needs pyarrow: pip install pyarrow") from None
     section = document.section(document.primary or document.sections[0].key)
     columns = data_columns(section.columns)
-    table = pa.table({c.key: [row.get(c.key) for row in section.rows] for c in columns})
+    table = pa.table({c.key.removeprefix("_"): [row.get(c.key) for row in section.rows]
+                      for c in columns})
     try:
         pq.write_table(table, str(path))
     except OSError as exc:

@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 from costlab.choices import DType, Optimizer, parse_choice
-from costlab.count.engine import ModelCost
 from costlab.count.training import TrainingCost, aggregate_training, count_training
 from costlab.errors import OptionError, TraceError, describe
 from costlab.trace.inputs import InputSpec, as_input, call_args
@@ -21,8 +20,8 @@ from costlab.trace.meta import FastMeta
 from costlab.trace.recorder import Trace, trace_module
 from costlab.units import Shape
 
-__all__ = ["Optimizer", "TrainingMemory", "saved_activation_elements", "training_memory",
-           "weights_and_feature_map_bytes", "TRAINING_CONVENTIONS", "OPTIMIZER_OPS",
+__all__ = ["Optimizer", "TrainingMemory", "MemoryEstimate", "saved_activation_elements",
+           "training_memory", "TRAINING_CONVENTIONS", "OPTIMIZER_OPS",
            "OptimizerStep", "RuleOfThumb", "TrainingAnalysis", "analyze_training",
            "frozen_names"]
 
@@ -43,7 +42,6 @@ class TrainingMemory:
     saved_activations_bytes: int
     saved_tensors: int
     gradient_in_flight_bytes: int  # the largest activation's gradient, flowing back
-    formula_bytes: int             # weights_and_feature_map_bytes of the same model
 
     @property
     def step_peak_bytes(self) -> int:
@@ -92,20 +90,21 @@ def saved_activation_elements(model: nn.Module, inputs: Sequence[InputSpec | Sha
     return sum(saved.values()), len(saved), max(saved.values(), default=0)
 
 
-def weights_and_feature_map_bytes(cost: ModelCost) -> int:
-    """A closed-form estimate of training memory from the layer table alone, the formula of
-    seed 001, section 5.1: (parameters + parameter gradients + feature map + filter map) x 4
-    bytes, with the feature map the largest (C_in + C_out) x H x W of any layer (Table A1) and
-    the filter map the largest parameter count of a conv or pooling layer (Table A2)."""
-    feature_map = max((r.feature_map_elements for r in cost.layers), default=0)
-    filter_map = max((r.params for r in cost.layers if r.kernel is not None), default=0)
-    return (2 * cost.totals.params + feature_map + filter_map) * 4
+@dataclass(frozen=True, slots=True)
+class MemoryEstimate:
+    """A closed-form estimate of training memory shown beside the count: a formula costlab
+    does not own (a paper's, in costlab.papers), handed in by the caller."""
+
+    key: str                        # what the number is, as JSON names it
+    label: str                      # as a table shows it, citing the formula's source
+    bytes: int
+    sources: tuple[str, ...] = ()   # the documents the label cites, for the footnote
 
 
-def training_memory(model: nn.Module, inputs: Sequence[InputSpec | Shape], cost: ModelCost, *,
+def training_memory(model: nn.Module, inputs: Sequence[InputSpec | Shape], *,
                     optimizer: Optimizer | str = Optimizer.ADAM,
                     dtype: DType | str = DType.FP32) -> TrainingMemory:
-    """Memory of one training step at `dtype`; `cost` must count params under `torch`."""
+    """Memory of one training step at `dtype`, every parameter counted (as torch holds it)."""
     optimizer, dtype = parse_choice(Optimizer, optimizer), parse_choice(DType, dtype)
     size = dtype.itemsize
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -115,7 +114,7 @@ def training_memory(model: nn.Module, inputs: Sequence[InputSpec | Shape], cost:
     return TrainingMemory(dtype, optimizer, batch,
                           total * size, trainable * size,
                           _STATE_COPIES[optimizer] * trainable * size, elements * size, count,
-                          largest * size, weights_and_feature_map_bytes(cost))
+                          largest * size)
 
 
 TRAINING_CONVENTIONS = {

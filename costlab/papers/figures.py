@@ -192,14 +192,14 @@ SEED001_MEMORY_MB = {"mobilenetv2_standard_001": "47MB", "mobilenetv2_reduced_00
 
 
 def _memory_data(ev: Evaluator) -> FigureData:
-    from costlab.analyses.training import weights_and_feature_map_bytes
+    from costlab.papers.seed001_formula import section51_bytes, section51_terms
     rows = []
     for name in FIGURE11_NETWORKS:
         training = ev.training(name, FIGURE11_BATCH)
         published = SEED001_MEMORY_MB.get(name, "")
         rows.append((name, ev.spec(name).title,
                      round(parse_published(published)[0]) if published else "",
-                     weights_and_feature_map_bytes(ev.analysis(name).full_cost),
+                     section51_bytes(*section51_terms(ev.analysis(name).full_cost)),
                      training.total_bytes,
                      training.saved_activations_bytes))
     return FigureData(("model", "title", "seed001_published_bytes",

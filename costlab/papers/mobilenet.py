@@ -3,6 +3,8 @@ ImageNet comparison (Table 4)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from costlab.analyses.verdicts import Verdict, approximately, fmt_number, judge
 from costlab.count.engine import LayerCost
 from costlab.count.params import count_params
@@ -125,9 +127,8 @@ def v1_vs_v2(ev: Evaluator) -> PaperTable:
                                  "1001 classes", float(v1_bn3))] if name == "mobilenetv1" \
                         and entry.metric == "params" else []
                     claim = entry_claim(ev, name, entry, readings)
-                    location = "section 6.4" if document == "004" else "'Performance' slide"
-                    claims.append(Claim(document, location, claim.claim, claim.published,
-                                        claim.computed, claim.reading, claim.verdict))
+                    table = "section 6.4" if document == "004" else "'Performance' slide"
+                    claims.append(replace(claim, source=document, table=table))
     folded = next(e for e in ev.spec("mobilenetv1").reported if e.convention == "folded")
     claims.append(entry_claim(ev, "mobilenetv1", folded))
     ratio = v2["params"] / v1["params"] * 100
@@ -229,8 +230,7 @@ def v2_table4(ev: Evaluator) -> PaperTable:
                                ("shufflenetv1", "000", "Table 4"),
                                ("nasnet_a_mobile", "000", "Table 4"),
                                ("mobilenetv2", "000", "Table 4")])
-    copies = [Claim("002", c.location, c.claim, c.published, c.computed, c.reading, c.verdict)
-              for c in claims]
+    copies = [replace(c, source="002") for c in claims]
     return PaperTable(
         "ImageNet comparison (MobileNetV2's Table 4)",
         "seed 000, Table 4 'Performance on ImageNet, comparison for different networks' "

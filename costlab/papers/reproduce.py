@@ -43,8 +43,8 @@ _DOCUMENTS = {"000": "slides (Korean) on MobileNetV2", "001": "'MobileNetV2: The
 def render_index(tables: dict[str, PaperTable]) -> str:
     """reports/README.md: the verdict vocabulary, then one row per claim, by document."""
     claims = [(claim, slug) for slug, table in sorted(tables.items()) for claim in table.claims]
-    seeds = sorted({c.document for c, _ in claims if c.document in _DOCUMENTS})
-    counts = {d: sum(c.document == d for c, _ in claims) for d in seeds}
+    seeds = sorted({c.source for c, _ in claims if c.source in _DOCUMENTS})
+    counts = {d: sum(c.source == d for c, _ in claims) for d in seeds}
     vocabulary = markdown_table(("verdict", "meaning"),
                                  [(str(v), m) for v, m in VERDICT_MEANINGS.items()])
     totals = [(str(v), f"{sum(c.verdict is v for c, _ in claims)}") for v in VERDICT_MEANINGS]
@@ -58,9 +58,9 @@ def render_index(tables: dict[str, PaperTable]) -> str:
              "## Documents", "",
              markdown_table(("document", "what it is", "claims"),
                              [(d, _DOCUMENTS[d], f"{counts[d]}") for d in seeds]), ""]
-    order = [*seeds, *sorted({c.document for c, _ in claims} - set(seeds))]
-    rows = [(c.document, c.location, c.claim, f"[{slug}]({slug}.md)", str(c.verdict))
-            for document in order for c, slug in claims if c.document == document]
+    order = [*seeds, *sorted({c.source for c, _ in claims} - set(seeds))]
+    rows = [(c.source, c.table, c.claim, f"[{slug}]({slug}.md)", str(c.verdict))
+            for source in order for c, slug in claims if c.source == source]
     parts += ["## Index", "", "One row per claim, by document (`slim` is the authors' "
               "checkpoint tables, quoted by the reports beside the documents).", "",
               markdown_table(("document", "location", "claim", "report", "verdict"), rows),

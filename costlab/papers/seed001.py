@@ -6,11 +6,12 @@ from __future__ import annotations
 import itertools
 
 from costlab.analyses.verdicts import Verdict, fmt_number, judge, parse_published
-from costlab.count.engine import LayerCost, ModelCost
+from costlab.count.engine import LayerCost
 from costlab.count.params import count_params
 from costlab.papers.claims import Claim
 from costlab.papers.figures import FIGURE11_BATCH, FIGURE11_NETWORKS, SEED001_MEMORY_MB
 from costlab.papers.mobilenet import MACS, PARAMS
+from costlab.papers.seed001_formula import section51_bytes, section51_terms
 from costlab.papers.tables import (
     Evaluator,
     PaperTable,
@@ -20,7 +21,7 @@ from costlab.papers.tables import (
     paper_table,
 )
 
-__all__ = ["REDUCED", "STANDARD", "LAYERS", "LEVELS", "section51_terms", "why_macs"]
+__all__ = ["REDUCED", "STANDARD", "LAYERS", "LEVELS", "why_macs"]
 
 REDUCED, STANDARD = "mobilenetv2_reduced_001", "mobilenetv2_standard_001"
 
@@ -186,16 +187,6 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
         claims=tuple(claims))
 
 
-def section51_terms(cost: ModelCost) -> tuple[int, int, int]:
-    """Seed 001, section 5.1, on a real model: (parameters, the largest (N_in + N_out) x H x W
-    of Table A1 over its conv layers, the largest filter coefficient count of Table A2); the
-    formula is (2 x parameters + feature map + filter) x 4 bytes."""
-    convs = [r for r in cost.layers if r.kind == "Conv2d"]
-    feature_map = max((conv_shapes(r)[0][1] + conv_shapes(r)[1][1]) * conv_shapes(r)[0][2]
-                      * conv_shapes(r)[0][3] for r in convs)
-    return cost.totals.params, feature_map, max(r.params for r in convs)
-
-
 def _mb(value: float) -> str:
     return f"{value / 1e6:,.1f} MB"
 
@@ -229,7 +220,7 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
                             f"the {title.split(' MobileNetV2')[0].lower()} version",
                             text, _mb(arithmetic) + " (its own formula)", reading, verdict))
         params, feature_map, filter_map = section51_terms(ev.analysis(name).full_cost)
-        real = (2 * params + feature_map + filter_map) * 4
+        real = section51_bytes(params, feature_map, filter_map)
         class_count = ev.analysis(name).config.get("num_classes")
         formula_rows.append((title, f"{class_count}", f"{params:,}", f"{feature_map:,}",
                              f"{filter_map:,}", f"{real:,}", f"{value:,.0f}"))

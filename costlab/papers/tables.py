@@ -11,14 +11,19 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from costlab.analyses.analysis import Analysis, analyze, analyze_target
-from costlab.analyses.published import PUBLISHED_METRICS, FigureSources, variant_config
+from costlab.analyses.analysis import Analysis, analyze
+from costlab.analyses.published import (
+    PUBLISHED_METRICS,
+    FigureSources,
+    compare_entry,
+    variant_config,
+)
 from costlab.analyses.sweep_cache import WORKER_CACHE, compose
 from costlab.analyses.training import TrainingMemory, training_memory
-from costlab.analyses.verdicts import Verdict, judge
+from costlab.analyses.verdicts import Verdict
 from costlab.count.engine import LayerCost
 from costlab.models.resolve import resolve_model
-from costlab.papers.claims import CLAIM_HEADERS, Claim
+from costlab.papers.claims import CLAIM_HEADERS, Claim, claim_from
 from costlab.registry import registrar
 from costlab.render.text import text_table
 from costlab.spec.catalog import load_named_spec
@@ -92,8 +97,7 @@ class Evaluator:
         key = (name, batch, optimizer)
         if key not in self._training:
             target = resolve_model(name, batch=batch)
-            cost = analyze_target(target).full_cost
-            self._training[key] = training_memory(target.module, target.inputs, cost,
+            self._training[key] = training_memory(target.module, target.inputs,
                                                   optimizer=optimizer)
         return self._training[key]
 
@@ -129,15 +133,12 @@ def entry_claim(evaluator: Evaluator, name: str, entry: Reported,
     variant = f" ({_variant(entry)})" if entry.variant else ""
     what = f"{entry.metric}{where} of {spec.title}{variant}" + \
         (f": {entry.note}" if entry.note else "")
-    location = entry.table or "text"
+    table = entry.table or "text"
     candidates = evaluator.candidates(name, entry)
     if not candidates:
-        return Claim(entry.source, location, what, entry.published, "", "",
+        return Claim(entry.source, table, what, entry.published, "", "",
                      Verdict.PUBLISHED_ONLY)
-    (label, value), *others = candidates.items()
-    verdict, reading = judge(entry.published, value, [*others, *readings])
-    return Claim(entry.source, location, what, entry.published, f"{value:,} ({label})",
-                 reading, verdict)
+    return claim_from(compare_entry(entry, candidates, readings=readings), what, table)
 
 
 def entry_claims(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str | None]]

@@ -173,6 +173,21 @@ def test_each_row_equals_costlab_report(grid_csv, run_cli):
     assert report["totals"]["params"] == int(row["params"])
 
 
+def test_json_rows_carry_the_records_report_shows(run_cli):
+    """The CSV's flat `published` cell is, in JSON, the records `costlab report` writes for
+    the same configuration (composed from the block cache here, from a full analysis there)."""
+    data = json.loads(run_cli("sweep", "mobilenetv2", "--grid", "alpha=0.75",
+                              "--set", "resolution=128", "--set", "num_classes=1001",
+                              "--metrics", "macs", "--format", "json").stdout)
+    [row] = data["rows"]
+    report = json.loads(run_cli("report", "mobilenetv2:alpha=0.75,resolution=128",
+                                "--num-classes", "1001", "--format", "json").stdout)
+    assert row["published"] == [r for r in report["published"] if not r["at"]]
+    slim = {r["metric"]: r for r in row["published"] if r["source"] == "slim"}
+    assert (slim["macs"]["published"], slim["params"]["published"]) == ("69M", "2.61M")
+    assert slim["macs"]["verdict"] == slim["params"]["verdict"] == "rounded"
+
+
 # -- execution -------------------------------------------------------------------------------
 
 @pytest.fixture

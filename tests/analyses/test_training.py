@@ -14,10 +14,8 @@ from costlab.analyses.training import (
     saved_activation_elements,
     training_memory,
 )
-from costlab.count.engine import count_costs
 from costlab.errors import OptionError
 from costlab.trace.inputs import InputSpec
-from costlab.trace.recorder import trace_module
 
 
 def test_saved_tensors_of_a_small_mlp():
@@ -29,12 +27,11 @@ def test_saved_tensors_of_a_small_mlp():
 
 def test_optimizer_state_and_totals():
     model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
-    cost = count_costs(trace_module(model, [(2, 8)]))
     params = 8 * 16 + 16 + 16 * 4 + 4                                  # 212
-    adam = training_memory(model, [(2, 8)], cost, optimizer="adam")
+    adam = training_memory(model, [(2, 8)], optimizer="adam")
     assert (adam.params_bytes, adam.gradients_bytes, adam.optimizer_bytes) == (
         params * 4, params * 4, 2 * params * 4)
-    assert training_memory(model, [(2, 8)], cost, optimizer="sgd").optimizer_bytes == 0
+    assert training_memory(model, [(2, 8)], optimizer="sgd").optimizer_bytes == 0
     # + saved 48 elements + the largest activation's gradient in flight (2 x 16)
     assert adam.total_bytes == 4 * params * 4 + 48 * 4 + 32 * 4
 
@@ -44,8 +41,7 @@ def test_training_memory_agrees_with_measurement():
                           nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
     shapes = [(8, 3, 64, 64)]
-    cost = count_costs(trace_module(model, shapes))
-    predicted = training_memory(model, shapes, cost, optimizer="sgd")
+    predicted = training_memory(model, shapes, optimizer="sgd")
     measured = measure_peak(model, shapes, training=True)
     assert measured.bytes is not None
     # A training step holds the saved activations, the parameter gradients and the gradient

@@ -1,14 +1,17 @@
-"""Seed 001's 'time is proportional to MACs', judged on a hand-made measurement."""
+"""Seed 001's 'time is proportional to MACs', checked on a hand-made measurement."""
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 
 from costlab.analyses.latency import LatencyReport, ModelLatency
+from costlab.analyses.latency_document import latency_document
 from costlab.analyses.machine import describe_machine
 from costlab.analyses.roofline import Roofline
 from costlab.choices import Device, DType
-from costlab.papers.latency import claim_dict, seed001_proportionality
+from costlab.papers.latency import proportionality_dict, seed001_proportionality
+from costlab.render.data import document_dict, schema_for
 
 
 def _report(*models: ModelLatency) -> LatencyReport:
@@ -30,9 +33,24 @@ def test_claim_judged_with_the_seeds_timings_and_ours() -> None:
     assert claim.epoch_ratio == pytest.approx(467 / 51)                   # 9.16x
     assert claim.test_ratio == pytest.approx(467 / 4)
     assert claim.measured_ratio == pytest.approx(10.0 / 4.0)
-    text = claim_dict(claim)["text"]
+    text = proportionality_dict(claim)["text"]
     assert "MACs 2.54x" in text and "= 9.16x" in text and "one forward pass: 2.50x" in text
 
 
 def test_no_claim_without_both_networks() -> None:
     assert seed001_proportionality(_report(_model("mobilenetv2", 300_774_272, 50.0))) is None
+
+
+def test_latency_json_sets_the_ratios_apart_from_judged_figures() -> None:
+    report = _report(_model("mobilenetv2_reduced_001", 122_296_832, 4.0),
+                     _model("mobilenetv2_standard_001", 310_495_616, 10.0))
+    check = seed001_proportionality(report)
+    assert check is not None
+    data = document_dict(latency_document(report, [proportionality_dict(check)]))
+    jsonschema.validate(data, schema_for("latency"))
+    [written] = data["proportionality"]
+    assert written["models"] == ["mobilenetv2_standard_001", "mobilenetv2_reduced_001"]
+    assert written["measured_time_ratio"] == pytest.approx(10.0 / 4.0)
+    assert written["published_epoch_time_ratio"] == pytest.approx(467 / 51)
+    # ratios beside ratios: nothing in it is a published figure judged with a verdict
+    assert not {"verdict", "computed", "published"} & set(written)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from costlab.papers.seed001 import LAYERS, REDUCED, section51_terms, why_macs
+from costlab.papers.seed001 import LAYERS, REDUCED, why_macs
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +34,3 @@ def test_block_input_resolution_reading(rows):
     assert dict(why_macs(project, (16, 16)))[
         "counted at the block's input resolution 16x16"] == 384 * 96 * 16 * 16  # 9,437,184
 
-
-def test_section51_terms_on_the_reduced_model(evaluator):
-    params, feature_map, filter_map = section51_terms(evaluator.analysis(REDUCED).full_cost)
-    assert feature_map == (384 + 384) * 16 * 16                    # Table A1's largest
-    assert filter_map == 960 * 160                                 # the 1x1 160<->960 convs
-    assert params == 1_327_274
