@@ -14,7 +14,9 @@ from costlab.papers.tables import (
     entry_claim,
     entry_claims,
     paper_table,
+    table_section,
 )
+from costlab.render import Column, Unit
 
 __all__ = ["MACS", "PARAMS", "width_exponent", "metal_v1_params", "metal_v2_params"]
 
@@ -51,9 +53,8 @@ def v1_width(ev: Evaluator) -> PaperTable:
         t = ev.analysis("mobilenetv1", {"alpha": alpha}, convention="weights").totals
         formula = sum(r.macs * alpha ** width_exponent(r, 1000) for r in base)
         ratio = t["macs"] / full["macs"]
-        rows.append((f"{alpha}", f"{t['macs']:,}", f"{t['params']:,}", f"{ratio:.4f}",
-                     f"{alpha ** 2:.4f}", f"{formula / full['macs']:.4f}",
-                     f"{t['params'] / full['params']:.4f}"))
+        rows.append((alpha, t["macs"], t["params"], ratio, alpha ** 2, formula / full["macs"],
+                     t["params"] / full["params"]))
         if alpha < 1:
             same = "gives exactly this" if formula == t["macs"] else \
                 f"gives {formula / full['macs']:.4f}"
@@ -75,9 +76,13 @@ def v1_width(ev: Evaluator) -> PaperTable:
         "MobileNetV1 width multiplier (seed 003, Table 6; seed 004, sections 5.1 and 6.1)",
         "seed 003 (slides on MobileNetV2), Table 6 'MobileNet Width Multiplier', quoting "
         "Howard et al. 2017; seed 004 (book chapter), 'Width Multiplier: Thinner Models'",
-        (Section(("alpha", "MACs", "params (weights)", "MACs / MACs at 1.0", "alpha^2",
-                  "seed 004's formula / MACs at 1.0", "params / params at 1.0"), tuple(rows),
-                 "Computed at 224 px"),),
+        (table_section("widths", "Computed at 224 px", (
+            Column("alpha", "alpha", Unit.NUMBER), Column("macs", "MACs", Unit.INT),
+            Column("params", "params (weights)", Unit.INT),
+            Column("macs_ratio", "MACs / MACs at 1.0", Unit.FLOAT, digits=4),
+            Column("alpha_squared", "alpha^2", Unit.FLOAT, digits=4),
+            Column("formula_ratio", "seed 004's formula / MACs at 1.0", Unit.FLOAT, digits=4),
+            Column("params_ratio", "params / params at 1.0", Unit.FLOAT, digits=4)), rows),),
         notes=("Channels are scaled as TF-slim does: int(channels x alpha), at least 8.",
                "Top-1 accuracies are published results, shown as published."),
         conventions=(MACS, PARAMS), claims=tuple(claims))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from costlab.analyses.analysis import Analysis, analyze, analyze_target
 from costlab.analyses.published import PUBLISHED_METRICS, FigureSources, variant_config
@@ -28,7 +29,7 @@ from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.units import Shape
 
 __all__ = ["Section", "PaperTable", "Evaluator", "TABLES", "paper_table", "entry_claim",
-           "entry_claims", "conv_shapes", "markdown_table", "render_report"]
+           "entry_claims", "table_section", "conv_shapes", "markdown_table", "render_report"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class PaperTable:
 
     title: str
     source: str
-    sections: tuple[Section, ...]
+    sections: tuple[Section | render_section.Section, ...]
     notes: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
     claims: tuple[Claim, ...] = ()
@@ -151,6 +152,13 @@ def entry_claims(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str |
             if entry.source == source and (table is None or entry.table == table)]
 
 
+def table_section(key: str, title: str, columns: Sequence[Column],
+                  rows: Iterable[Sequence[Any]]) -> render_section.Section:
+    """A table whose rows list their raw values in the order of `columns`."""
+    return render_section.Section(key, title, tuple(columns), tuple(
+        dict(zip((c.key for c in columns), row, strict=True)) for row in rows))
+
+
 def conv_shapes(row: LayerCost) -> tuple[Shape, Shape, Shape]:
     """(input shape, output shape, kernel) of the row of a conv layer that ran.
 
@@ -210,7 +218,8 @@ def report_document(slug: str, table: PaperTable, version: str) -> Document:
                "`costlab reproduce --check` fails when this file and the code disagree.")
     sections = [render_section.Section("conventions", "Conventions", (), (), table.conventions)
                 ] if table.conventions else []
-    sections += [_legacy(i, s) for i, s in enumerate(table.sections)]
+    sections += [s if isinstance(s, render_section.Section) else _legacy(i, s)
+                 for i, s in enumerate(table.sections)]
     if table.claims:
         sections.append(claims_section(table.claims))
     if table.notes:
