@@ -169,12 +169,14 @@ def v1_vs_v2(ev: Evaluator) -> PaperTable:
         "MobileNet V1 vs V2 (seed 004, section 6.4 'Battle of the versions')",
         "seed 004 (book chapter on MobileNet V1/V2), table 'Version / MACs (millions) / "
         "Parameters (millions)', the text and notes after it; the same tables end seed 000",
-        (Section(("model", "MACs", "weights", "weights + 3 per batch-norm channel, 1001 "
-                  "classes", "keras, 1001 classes", "TF layout (seed 004's note), 1001 classes"),
-                 (("MobileNetV1", f"{v1['macs']:,}", f"{v1['params']:,}", f"{v1_bn3:,}",
-                   f"{v1_keras:,}", ""),
-                  ("MobileNetV2", f"{v2['macs']:,}", f"{v2['params']:,}", "", "",
-                   f"{v2_metal:,}")), "Computed parameter counts under each reading"),),
+        (table_section("parameters", "Computed parameter counts under each reading", (
+            Column("model", "model"), Column("macs", "MACs", Unit.INT),
+            Column("weights", "weights", Unit.INT),
+            Column("weights_bn3", "weights + 3 per batch-norm channel, 1001 classes", Unit.INT),
+            Column("keras", "keras, 1001 classes", Unit.INT),
+            Column("tf_layout", "TF layout (seed 004's note), 1001 classes", Unit.INT)),
+            (("MobileNetV1", v1["macs"], v1["params"], v1_bn3, v1_keras, None),
+             ("MobileNetV2", v2["macs"], v2["params"], None, None, v2_metal))),),
         notes=(f"V2 needs {v2['macs'] / v1['macs']:.1%} of V1's MACs.",
                "The FPS were measured on the author's Metal implementation; accuracies are the "
                "checkpoints' published ones."),
