@@ -10,7 +10,6 @@ from costlab.papers.claims import Claim
 from costlab.papers.tables import (
     Evaluator,
     PaperTable,
-    Section,
     entry_claim,
     entry_claims,
     paper_table,
@@ -196,7 +195,7 @@ def v2_grid(ev: Evaluator) -> PaperTable:
                 for r in resolutions]
         macs_all += macs
         params_all.append(params)
-        rows.append((f"{alpha}", f"{params:,}", *(f"{m / 1e6:.1f}M" for m in macs)))
+        rows.append((alpha, params, *macs))
     last, small = (next(r.output_shape[1] for r in ev.analysis("mobilenetv2", {"alpha": a})
                         .full_cost.layers if r.path == "conv2.conv" and r.output_shape)
                    for a in (1.4, min(widths)))
@@ -216,8 +215,10 @@ def v2_grid(ev: Evaluator) -> PaperTable:
         "seed 002 (notes on MobileNet V1/V2): 'input resolutions from 96 to 224, and width "
         "multipliers of 0.35 to 1.4 ... up to 585M MAdds, while the model size vary between "
         "1.7M and 6.9M parameters'; tensorflow/models research/slim/nets/mobilenet/README.md",
-        (Section(("alpha", "params (weights)", *(f"MACs @ {r}" for r in resolutions)),
-                 tuple(rows), "Computed: parameters and MACs over the grid"),),
+        (table_section("grid", "Computed: parameters and MACs over the grid", (
+            Column("alpha", "alpha", Unit.NUMBER), Column("params", "params (weights)", Unit.INT),
+            *(Column(f"macs_{r}", f"MACs @ {r}", Unit.SI, digits=1) for r in resolutions)),
+            rows),),
         notes=("Channels are rounded with the reference make_divisible (multiple of 8, never "
                f"below 90%); the last conv keeps {small} channels for alpha < 1 and has "
                f"{last} at 1.4. Under this architecture the grid spans "
