@@ -17,7 +17,6 @@ from costlab.papers.mobilenet import MACS
 from costlab.papers.tables import (
     Evaluator,
     PaperTable,
-    Section,
     conv_shapes,
     paper_table,
     table_section,
@@ -201,9 +200,8 @@ def bottleneck_cost(ev: Evaluator) -> PaperTable:
             s2 += stride > 1
             exact_s1 += stride == 1 and formula == counted
             exact_s2_out += stride > 1 and at_output == counted
-        rows.append((prefix, f"{h}x{h}", f"{d_in}", f"{t}", f"{d_out}", f"{stride}",
-                     f"{counted:,}", f"{formula:,}", f"{formula / counted:.3f}",
-                     f"{at_output:,}"))
+        rows.append((prefix, (h, h), d_in, t, d_out, stride, counted, formula,
+                     formula / counted, at_output))
     claim = Claim(
         "000", "'Operations' slide", "a bottleneck block costs h w t d' d' + h w t d' k^2 + "
         "h w d'' t d' = h w d' t (d' + k^2 + d'')", "h w d' t (d' + k^2 + d'')",
@@ -216,8 +214,13 @@ def bottleneck_cost(ev: Evaluator) -> PaperTable:
         "MobileNetV2 bottleneck cost formula (seed 000, 'Operations')",
         "seed 000 (slides on MobileNetV2), 'Operations': h x w x t x d' x d' + h x w x t x d' "
         "x k x k + h x w x d'' x t x d' = h w d' t (d' + k^2 + d'')",
-        (Section(("block", "input h x w", "d'", "t", "d''", "stride", "counted MACs",
-                  "formula as printed", "formula / counted",
-                  "formula with h/s x w/s after the stride"), tuple(rows),
-                 "Every inverted-residual block of MobileNetV2 (1.0, 224 px)"),),
+        (table_section("blocks", "Every inverted-residual block of MobileNetV2 (1.0, 224 px)", (
+            Column("block", "block"), Column("input", "input h x w", Unit.SHAPE),
+            Column("d_in", "d'", Unit.NUMBER), Column("t", "t", Unit.NUMBER),
+            Column("d_out", "d''", Unit.NUMBER), Column("stride", "stride", Unit.NUMBER),
+            Column("counted_macs", "counted MACs", Unit.INT),
+            Column("formula_macs", "formula as printed", Unit.INT),
+            Column("formula_ratio", "formula / counted", Unit.FLOAT, digits=3),
+            Column("output_formula_macs", "formula with h/s x w/s after the stride", Unit.INT)),
+            rows),),
         conventions=(MACS,), claims=(claim,))
