@@ -18,7 +18,9 @@ from costlab.papers.tables import (
     conv_shapes,
     entry_claims,
     paper_table,
+    table_section,
 )
+from costlab.render import Column, Unit
 
 __all__ = ["REDUCED", "STANDARD", "LAYERS", "LEVELS", "section51_terms", "why_macs"]
 
@@ -137,7 +139,7 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
             ("(N_in + N_out) x L_r x L_c at the layer's input resolution", formula),
             (f"(N_in + N_out) x L_r x L_c at the block's input resolution "
              f"{block_h}x{block_w}", (x[1] + y[1]) * block_h * block_w)])
-        a1.append((label, path, f"{printed_a1:,}", f"{held:,}", f"{formula:,}", str(verdict)))
+        a1.append((label, path, printed_a1, held, formula, verdict))
         claims.append(Claim("001", "Table A1", f"{label.strip()}: feature map memory "
                             "(N_i + N_o) x L_r x L_c", f"{printed_a1:,}",
                             f"{held:,} elements in and out", reading, verdict))
@@ -147,13 +149,13 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
             if f"{value:,}" != printed_filter else ""
         verdict, reading = judge(f"{value}", row.params, [
             ("depthwise counted as a dense k x k x C x C kernel", dense)])
-        filters.append((label, expr, printed_filter, f"{row.params:,}", str(verdict)))
+        filters.append((label, expr, printed_filter, row.params, verdict))
         claims.append(Claim("001", "Table A2, filters", f"{label.strip()}: {expr} filter "
                             "coefficients", printed_filter, f"{row.params:,}", reading + typo,
                             verdict))
         verdict, reading = judge(f"{printed_macs}", row.macs,
                                  why_macs(row, (block_h, block_w)))
-        macs.append((label, f"{printed_macs:,}", f"{row.macs:,}", str(verdict), reading))
+        macs.append((label, printed_macs, row.macs, verdict, reading))
         claims.append(Claim("001", "Table A2, MACs", f"{label.strip()}: MACs",
                             f"{printed_macs:,}", f"{row.macs:,}", reading, verdict))
     total_printed = sum(r[6] for r in LAYERS)
@@ -164,13 +166,21 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
         "Seed 001, Tables A1 and A2: per-layer feature maps, filters and MACs (Reduced model)",
         "seed 001, appendix: Table A1 'Feature Map Size and Memory per layer', Table A2 "
         "'Filter Coefficient Size and Memory per layer' and Table A2 'MACs per layer'",
-        (Section(("layer", "costlab layer", "printed (N_in+N_out) x L_r x L_c",
-                  "elements in + out (computed)", "seed's formula at the layer's input",
-                  "verdict"), tuple(a1), "Table A1: feature map memory, in elements"),
-         Section(("layer", "printed F_r x F_c x N_i x N_o", "printed", "computed weights",
-                  "verdict"), tuple(filters), "Table A2: filter coefficients"),
-         Section(("layer", "printed MACs", "computed MACs", "verdict", "reading"),
-                 tuple(macs), "Table A2: MACs per layer")),
+        (table_section("a1", "Table A1: feature map memory, in elements", (
+            Column("layer", "layer"), Column("path", "costlab layer"),
+            Column("printed", "printed (N_in+N_out) x L_r x L_c", Unit.INT),
+            Column("elements", "elements in + out (computed)", Unit.INT),
+            Column("formula", "seed's formula at the layer's input", Unit.INT),
+            Column("verdict", "verdict")), a1),
+         table_section("a2_filters", "Table A2: filter coefficients", (
+             Column("layer", "layer"), Column("expression", "printed F_r x F_c x N_i x N_o"),
+             Column("printed", "printed", Unit.PRINTED),
+             Column("weights", "computed weights", Unit.INT), Column("verdict", "verdict")),
+             filters),
+         table_section("a2_macs", "Table A2: MACs per layer", (
+             Column("layer", "layer"), Column("printed", "printed MACs", Unit.INT),
+             Column("macs", "computed MACs", Unit.INT), Column("verdict", "verdict"),
+             Column("reading", "reading")), macs)),
         notes=(
             "The appendix lists one block per level of the Reduced MobileNetV2 (Table 3), "
             "32x32 input; costlab's rows are the first block of each level.",
