@@ -217,8 +217,8 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
     counts = []
     for name, classes in ((STANDARD, 10), (STANDARD, 1000), (REDUCED, 10), (REDUCED, 1000)):
         trace = ev.analysis(name, {"num_classes": classes}).trace
-        counts.append((ev.spec(name).title, f"{classes}",
-                       *(f"{sum(count_params(trace, c).values()):,}"
+        counts.append((ev.spec(name).title, classes,
+                       *(sum(count_params(trace, c).values())
                          for c in ("torch", "weights", "folded", "keras"))))
     claims = entry_claims(ev, [(STANDARD, "001", None), (REDUCED, "001", None)])
     formula_rows = []
@@ -241,8 +241,8 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
         params, feature_map, filter_map = section51_terms(ev.analysis(name).full_cost)
         real = (2 * params + feature_map + filter_map) * 4
         class_count = ev.analysis(name).config.get("num_classes")
-        formula_rows.append((title, f"{class_count}", f"{params:,}", f"{feature_map:,}",
-                             f"{filter_map:,}", f"{real:,}", f"{value:,.0f}"))
+        formula_rows.append((title, class_count, params, feature_map, filter_map, real,
+                             round(value)))
         training = ev.training(name, FIGURE11_BATCH)
         verdict, reading = judge(text, training.total_bytes)
         claims.append(Claim("001", "Figure 11", f"memory to train the {title} at batch "
@@ -255,7 +255,7 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
     claims.append(Claim("001", "section 5.1", f"the formula's feature map term {feature_term:,} "
                         "is the largest feature map", f"{feature_term:,}", f"{reduced_a1:,} "
                         f"(Table A1's largest, Reduced model); Standard model: "
-                        f"{formula_rows[0][3]}", f"the Reduced model's ({x[1]} + {y[1]}) x "
+                        f"{formula_rows[0][3]:,}", f"the Reduced model's ({x[1]} + {y[1]}) x "
                         f"{x[2]} x {x[3]} ({widest_a1[1]}), reused for the Standard model",
                         Verdict.EXPLAINED if reduced_a1 == feature_term else Verdict.DIFFERS))
     filter_term = SECTION51[0][1][3]
@@ -293,28 +293,41 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
     for name in FIGURE11_NETWORKS:
         memory = ev.training(name, FIGURE11_BATCH)
         training_rows.append((ev.spec(name).title, SEED001_MEMORY_MB.get(name, ""),
-                              f"{memory.params_bytes:,}", f"{memory.gradients_bytes:,}",
-                              f"{memory.saved_activations_bytes:,}", f"{memory.total_bytes:,}"))
+                              memory.params_bytes, memory.gradients_bytes,
+                              memory.saved_activations_bytes, memory.total_bytes))
     return PaperTable(
         "Seed 001: parameter counts (Tables 2 and 3), the memory formula (section 5.1) and "
         "Figure 11",
         "seed 001, Tables 2 and 3 ('Number of Parameters: 4,278,048' and '709,120'), section "
         "5.1, '(Parameters + Parameter Gradients + Feature map + Filter map size) * 4', the "
         "abstract and Figure 11",
-        (Section(("model", "classes", "torch", "weights", "folded", "keras"), tuple(counts),
-                 "Computed parameter counts under every convention"),
-         Section(("model", "classes", "parameters (torch)", "largest (N_in+N_out) x H x W",
-                  "largest filter", "formula on the real model (bytes)",
-                  "published (bytes)"), tuple(formula_rows),
-                 "Section 5.1's formula on the real models, at the spec's default class count"),
-         Section(("model", "seed 001 published", "parameters", "gradients",
-                  "saved activations", "total"), tuple(training_rows),
-                 f"What training really holds at batch {FIGURE11_BATCH}, SGD, fp32 "
-                 "(costlab memory --training), in bytes")),
+        (table_section("conventions_counts", "Computed parameter counts under every "
+                       "convention", (
+                           Column("model", "model"), Column("classes", "classes", Unit.NUMBER),
+                           *(Column(c, c, Unit.INT)
+                             for c in ("torch", "weights", "folded", "keras"))), counts),
+         table_section("formula", "Section 5.1's formula on the real models, at the spec's "
+                       "default class count", (
+                           Column("model", "model"), Column("classes", "classes", Unit.NUMBER),
+                           Column("params", "parameters (torch)", Unit.INT),
+                           Column("feature_map", "largest (N_in+N_out) x H x W", Unit.INT),
+                           Column("filter", "largest filter", Unit.INT),
+                           Column("formula_bytes", "formula on the real model (bytes)",
+                                  Unit.INT),
+                           Column("published_bytes", "published (bytes)", Unit.INT)),
+                       formula_rows),
+         table_section("training", f"What training really holds at batch {FIGURE11_BATCH}, "
+                       "SGD, fp32 (costlab memory --training), in bytes", (
+                           Column("model", "model"),
+                           Column("published", "seed 001 published", Unit.PRINTED),
+                           Column("params_bytes", "parameters", Unit.INT),
+                           Column("gradients_bytes", "gradients", Unit.INT),
+                           Column("saved_bytes", "saved activations", Unit.INT),
+                           Column("total_bytes", "total", Unit.INT)), training_rows)),
         notes=(
             "Neither 4,278,048 nor 709,120 comes out of the architectures as printed, under "
             "any convention or class count (the Standard model as printed has "
-            f"{counts[1][2]} torch parameters at 1000 classes).",
+            f"{counts[1][2]:,} torch parameters at 1000 classes).",
             "The formula leaves out the activations autograd keeps for the backward pass, "
             "which dominate at any batch size (last section); Figure 11's redraw "
             "(memory-per-architecture.png, its data in memory-per-architecture.csv) shows "
