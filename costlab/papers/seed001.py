@@ -14,7 +14,6 @@ from costlab.papers.mobilenet import MACS, PARAMS
 from costlab.papers.tables import (
     Evaluator,
     PaperTable,
-    Section,
     conv_shapes,
     entry_claims,
     paper_table,
@@ -383,7 +382,7 @@ def compute_claims(ev: Evaluator) -> PaperTable:
                             Verdict.EXACT if dw_max == len(with_expand) else Verdict.DIFFERS))
         levels = _level_macs(ev, name)
         for level, total, last, block in levels:
-            level_rows.append((title, level, f"{total:,}", block, f"{last:,}"))
+            level_rows.append((title, int(level), total, block, last))
         per_block = [last for _, _, last, _ in levels]
         rising = all(a < b for a, b in itertools.pairwise(per_block))
         sequence = " -> ".join(f"{fmt_number(round(v / 1e5) / 10)}M" for v in per_block)
@@ -404,8 +403,7 @@ def compute_claims(ev: Evaluator) -> PaperTable:
     time_rows = []
     for what, (t_standard, t_reduced) in TIMINGS.items():
         time_ratio = t_standard / t_reduced
-        time_rows.append((what, f"{t_standard}", f"{t_reduced}", f"{time_ratio:.2f}",
-                          f"{macs_ratio:.2f}"))
+        time_rows.append((what, t_standard, t_reduced, time_ratio, macs_ratio))
         claims.append(Claim("001", "section 5.2", f"{what}: Standard {t_standard} s, Reduced "
                             f"{t_reduced} s", f"{t_standard} s / {t_reduced} s", "", "",
                             Verdict.PUBLISHED_ONLY))
@@ -419,10 +417,15 @@ def compute_claims(ev: Evaluator) -> PaperTable:
         "Seed 001, section 5.2 and Table 11: where the MACs are, and what they predict",
         "seed 001, section 5.2 'Compute Time', Table 10 (accuracies) and Table 11 'MAC "
         "comparisons', quoting Bianco et al. 2018",
-        (Section(("model", "level", "MACs of the level", "its last block", "MACs of that "
-                  "block"), tuple(level_rows), "MACs per level (seed 001's Tables 2 and 3)"),
-         Section(("timing", "Standard (s)", "Reduced (s)", "time ratio", "MAC ratio"),
-                 tuple(time_rows), "The seed's timings against the MACs of its models")),
+        (table_section("levels", "MACs per level (seed 001's Tables 2 and 3)", (
+            Column("model", "model"), Column("level", "level", Unit.NUMBER),
+            Column("macs", "MACs of the level", Unit.INT), Column("block", "its last block"),
+            Column("block_macs", "MACs of that block", Unit.INT)), level_rows),
+         table_section("timings", "The seed's timings against the MACs of its models", (
+             Column("timing", "timing"), Column("standard_s", "Standard (s)", Unit.NUMBER),
+             Column("reduced_s", "Reduced (s)", Unit.NUMBER),
+             Column("time_ratio", "time ratio", Unit.FLOAT, digits=2),
+             Column("macs_ratio", "MAC ratio", Unit.FLOAT, digits=2)), time_rows)),
         notes=(f"The Standard model costs {standard:,} MACs per image at 224x224, the Reduced "
                f"one {reduced:,} at 32x32.",
                "Measured latency on this machine is the job of `costlab latency`; reports/ "
