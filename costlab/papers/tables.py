@@ -1,13 +1,13 @@
 """The papers' tables: a registry of table functions and the helpers they share.
 
 A table is a function of an `Evaluator` (which analyzes each spec variant once) returning a
-`PaperTable`: computed sections, and the claims of the source documents it judges (many come
-straight from the specs' `reported:` entries).
+`PaperTable`: computed sections (render sections of raw values), and the claims of the source
+documents it judges (many come straight from the specs' `reported:` entries). A report is the
+table as a page, written by render's markdown writer.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,24 +21,13 @@ from costlab.count.engine import LayerCost
 from costlab.models.resolve import resolve_model
 from costlab.papers.claims import CLAIM_HEADERS, Claim
 from costlab.registry import registrar
-from costlab.render import Column, Document, Unit, write
-from costlab.render import section as render_section
-from costlab.render.text import text_table
+from costlab.render import Column, Document, Section, Unit, write
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import ArchSpec, Reported, Scalar
 from costlab.units import Shape
 
-__all__ = ["Section", "PaperTable", "Evaluator", "TABLES", "paper_table", "entry_claim",
-           "entry_claims", "table_section", "conv_shapes", "markdown_table", "render_report"]
-
-
-@dataclass(frozen=True)
-class Section:
-    """One table of a report, under an optional heading."""
-
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    heading: str = ""
+__all__ = ["PaperTable", "Evaluator", "TABLES", "paper_table", "entry_claim", "entry_claims",
+           "table_section", "conv_shapes", "claims_section", "report_document", "render_report"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +36,7 @@ class PaperTable:
 
     title: str
     source: str
-    sections: tuple[Section | render_section.Section, ...]
+    sections: tuple[Section, ...]
     notes: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
     claims: tuple[Claim, ...] = ()
@@ -153,10 +142,11 @@ def entry_claims(evaluator: Evaluator, selectors: Iterable[tuple[str, str, str |
 
 
 def table_section(key: str, title: str, columns: Sequence[Column],
-                  rows: Iterable[Sequence[Any]]) -> render_section.Section:
-    """A table whose rows list their raw values in the order of `columns`."""
-    return render_section.Section(key, title, tuple(columns), tuple(
-        dict(zip((c.key for c in columns), row, strict=True)) for row in rows))
+                  rows: Iterable[Sequence[Any]], intro: tuple[str, ...] = ()) -> Section:
+    """A table whose rows list their raw values (numbers unformatted: the writer formats
+    them by each column's unit) in the order of `columns`."""
+    return Section(key, title, tuple(columns), tuple(
+        dict(zip((c.key for c in columns), row, strict=True)) for row in rows), intro=intro)
 
 
 def conv_shapes(row: LayerCost) -> tuple[Shape, Shape, Shape]:
@@ -170,44 +160,17 @@ def conv_shapes(row: LayerCost) -> tuple[Shape, Shape, Shape]:
     return row.input_shape, row.output_shape, row.kernel
 
 
-_NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+\s*(%|K|M|G| points)?$")
-
-
-def _is_number(text: str) -> bool:
-    return bool(_NUMBER.match(text))
-
-
-# Columns of labels that look like numbers ("000" is a document, not zero).
-_LABEL_COLUMNS = {"document"}
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A pipe table; columns whose every cell is a number are right-aligned."""
-    align = ["right" if headers[i] not in _LABEL_COLUMNS and rows
-             and all(_is_number(r[i]) or not r[i] for r in rows)
-             and any(r[i] for r in rows) else "left" for i in range(len(headers))]
-    return text_table(headers, rows, "pipe", align, tight=False)
-
-
 _CLAIM_UNITS = {"published": Unit.PRINTED, "computed": Unit.PRINTED}
 _VERDICTS = "Verdicts (exact, rounded, explained, differs, published only) are defined in " \
     "[README.md](README.md)."
 
 
-def claims_section(claims: Sequence[Claim]) -> render_section.Section:
-    """The claims a report judges, one row each."""
-    columns = tuple(Column(h, h, _CLAIM_UNITS.get(h, Unit.TEXT)) for h in CLAIM_HEADERS)
-    return render_section.Section("claims", "Claims judged", columns,
-                                  tuple(dict(zip(CLAIM_HEADERS, c.row(), strict=True))
-                                        for c in claims), intro=(_VERDICTS,))
-
-
-def _legacy(index: int, section: Section) -> render_section.Section:
-    columns = tuple(Column(f"c{i}", h, Unit.TEXT if h in _LABEL_COLUMNS else Unit.PRINTED)
-                    for i, h in enumerate(section.headers))
-    return render_section.Section(f"table{index}", section.heading, columns,
-                                  tuple({f"c{i}": cell for i, cell in enumerate(row)}
-                                        for row in section.rows))
+def claims_section(claims: Sequence[Claim]) -> Section:
+    """The claims a report judges, one row each; published and computed figures align right
+    where every one reads as a number."""
+    columns = [Column(h, h, _CLAIM_UNITS.get(h, Unit.TEXT)) for h in CLAIM_HEADERS]
+    return table_section("claims", "Claims judged", columns, (c.row() for c in claims),
+                         intro=(_VERDICTS,))
 
 
 def report_document(slug: str, table: PaperTable, version: str) -> Document:
@@ -216,14 +179,13 @@ def report_document(slug: str, table: PaperTable, version: str) -> Document:
     heading = (f"Source: {table.source}.",
                f"Generated by `costlab reproduce {slug}` (costlab {version}). Do not edit: "
                "`costlab reproduce --check` fails when this file and the code disagree.")
-    sections = [render_section.Section("conventions", "Conventions", (), (), table.conventions)
+    sections = [Section("conventions", "Conventions", (), (), table.conventions)
                 ] if table.conventions else []
-    sections += [s if isinstance(s, render_section.Section) else _legacy(i, s)
-                 for i, s in enumerate(table.sections)]
+    sections += table.sections
     if table.claims:
         sections.append(claims_section(table.claims))
     if table.notes:
-        sections.append(render_section.Section("notes", "Notes", (), (), table.notes))
+        sections.append(Section("notes", "Notes", (), (), table.notes))
     return Document("reproduction", heading, tuple(sections),
                     {"table": slug, "source": table.source}, title=table.title, page=True)
 
