@@ -23,8 +23,8 @@ from costlab.papers.tables import TABLES, Evaluator, PaperTable, render_report, 
 from costlab.render import Column, Document, Unit, write
 from costlab.render.files import write_atomic
 
-__all__ = ["select_tables", "reproduce", "index_document", "render_index", "write_reports", "Drift",
-           "check_reports", "INDEX"]
+__all__ = ["select_tables", "reproduce", "index_document", "render_index", "write_reports",
+           "Drift", "check_reports", "INDEX"]
 
 INDEX = "README.md"
 
