@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
-__all__ = ["Unit", "Column", "Section", "Document", "SCHEMA_VERSION", "text_columns",
+__all__ = ["Unit", "Column", "Section", "Alert", "Document", "SCHEMA_VERSION", "text_columns",
            "data_columns"]
 
 # Bumped when a JSON document changes shape in a way scripts would notice.
@@ -87,6 +87,17 @@ class Section:
     intro: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A finding a CI shows on the change it checks (a GitHub annotation): an `error` marks
+    the change, a `notice` only informs. `file` is the file it is about, if any."""
+
+    level: Literal["error", "warning", "notice"]
+    title: str
+    message: str
+    file: str = ""
+
+
 @dataclass(frozen=True)
 class Document:
     """What one command prints: heading lines, sections, and the JSON-only facts (`meta`:
@@ -94,6 +105,8 @@ class Document:
 
     `page`: a page of its own (a file under reports/), not a command's output pasted into a
     terminal or a comment; markdown gives it `#` and `##` headings and lists its notes.
+    `alerts`: what a CI should flag (the github format writes them; tables show the same
+    facts in their rows and notes).
     """
 
     kind: str
@@ -104,6 +117,7 @@ class Document:
     footer: tuple[str, ...] = ()
     title: str = ""            # a heading: `### title` in markdown, a first line elsewhere
     page: bool = False
+    alerts: tuple[Alert, ...] = ()
 
     def section(self, key: str) -> Section:
         for section in self.sections:
