@@ -227,7 +227,8 @@ def _written_options(fn: Any) -> Any:
     """--format and -o, for every command that writes a report."""
     fn = click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
                       help="Write to a file (`-` for stdout); its extension (.json, .csv, .md, "
-                           ".tex, .html, .txt) picks the format unless --format is given.")(fn)
+                           ".tex, .html, .txt, .parquet) picks the format unless --format is "
+                           "given.")(fn)
     return click.option("--format", "fmt", type=_FORMATS,
                         help="Output format [default: from -o's extension, else table].")(fn)
 
