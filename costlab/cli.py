@@ -17,7 +17,7 @@ import click
 from costlab.analyses.metrics import default_metrics, sort_keys
 from costlab.choices import Device, DType, Optimizer, ParamConvention, TraceDevice, View
 from costlab.errors import CostlabError, OptionError, describe, first_line
-from costlab.render import Document, formats, resolve_format, write
+from costlab.render import Document, formats, is_data, resolve_format, write, write_file
 from costlab.render.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -159,11 +159,15 @@ def _wrote(path: str | Path) -> None:
 
 
 def _emit(document: Document, fmt: str | None, output: str | None) -> None:
-    """The document in the format asked, or the one -o's extension names (.json, .md ...);
-    to stdout, fitted to (and coloured for) the terminal it may be."""
-    to_stdout = output is None or output == "-"
-    stream = (_STDOUT[-1] if _STDOUT else sys.stdout) if to_stdout else None
-    _write(write(document, resolve_format(fmt, output), to=stream), output)
+    """The document in the format asked, or the one -o's extension names (.json, .md ...):
+    to stdout (no -o, or `-o -`), fitted to (and coloured for) the terminal it may be, or to
+    the file named, saying so on stderr."""
+    fmt = resolve_format(fmt, output)
+    if output is None or output == "-":
+        _echo(write(document, fmt, to=_STDOUT[-1] if _STDOUT else sys.stdout), nl=False)
+        return
+    write_file(document, fmt, output)
+    _wrote(output)
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -223,7 +227,8 @@ def _written_options(fn: Any) -> Any:
     """--format and -o, for every command that writes a report."""
     fn = click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
                       help="Write to a file (`-` for stdout); its extension (.json, .csv, .md, "
-                           ".tex, .html, .txt) picks the format unless --format is given.")(fn)
+                           ".tex, .html, .txt, .parquet) picks the format unless --format is "
+                           "given.")(fn)
     return click.option("--format", "fmt", type=_FORMATS,
                         help="Output format [default: from -o's extension, else table].")(fn)
 
@@ -468,7 +473,7 @@ def snapshot(models: tuple[str, ...], alpha: float | None, resolution: int | Non
               help="Growth allowed, in percent [default: [tool.costlab] tolerance, or 0].")
 @click.option("--all", "show_all", is_flag=True,
               help="Show every metric, not only those that changed or have a budget.")
-@click.option("--format", "fmt", type=_LiveChoice(lambda: [*formats(), "github"]),
+@click.option("--format", "fmt", type=_LiveChoice(lambda: formats(stdout=True)),
               help="Output format [default: github when $GITHUB_ACTIONS is set, else table, "
                    "as every command]; github prints ::error annotations for the pull request, "
                    "markdown pastes into a comment.")
@@ -479,14 +484,12 @@ def check(lockfile: str | None, tolerance: float | None, show_all: bool,
     nothing grew past the tolerance or a budget, 1 when something did, 2 on bad input. The
     markdown table is also appended to $GITHUB_STEP_SUMMARY when that is set."""
     from costlab.ci.check import run_check
-    from costlab.ci.check_document import check_document, github_annotations
+    from costlab.ci.check_document import check_document
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "table")
     result = run_check(lockfile, tolerance_pct=tolerance, allow_imports=allow_imports)
     document = check_document(result, show_all)
-    text = github_annotations(result) if fmt == "github" else \
-        write(document, fmt, to=_STDOUT[-1] if _STDOUT else sys.stdout)
-    _echo(text, nl=False)
-    if fmt in ("json", "csv"):   # data on stdout: the verdict, in one line, on stderr
+    _emit(document, fmt, None)
+    if is_data(fmt):   # data on stdout: the verdict, in one line, on stderr
         click.echo(document.title, err=True)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
@@ -600,7 +603,7 @@ def _files_summary(paths: Sequence[Path]) -> str:
               help="Parameter counting convention.")
 @click.option("--dtype", type=_DTYPES, default="fp32", show_default=True,
               help="Activation element type for the memory metrics.")
-@click.option("--format", "fmt", type=_LiveChoice(lambda: [*formats(), "parquet"]),
+@click.option("--format", "fmt", type=_FORMATS,
               help="Output format [default: from -o's extension (.parquet too), else table]; "
                    "parquet needs pyarrow and -o.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
@@ -622,12 +625,7 @@ def sweep(model: str | None, grids: tuple[str, ...], sample: int | None, seed: i
     """The cost of every configuration of MODEL over a grid or a random sample of its
     parameters, one row each, with published accuracies joined and the Pareto front."""
     from costlab.analyses.sweep import SweepDefinition, parse_grid, parse_range, run_sweep
-    from costlab.analyses.sweep_document import (
-        parse_pareto,
-        plot_sweep,
-        sweep_document,
-        write_parquet,
-    )
+    from costlab.analyses.sweep_document import parse_pareto, plot_sweep, sweep_document
     if source is not None:
         definition = _sweep_from(source, model, grids, ranges, sample, sets, metric_keys)
     elif model is None:
@@ -639,20 +637,12 @@ def sweep(model: str | None, grids: tuple[str, ...], sample: int | None, seed: i
                                      tuple(parse_range(r) for r in ranges), sample, seed,
                                      _settings(sets), keys, convention, dtype)
     axes = parse_pareto(pareto) if pareto else ("macs", "top1") if plot else None
-    if fmt is None and output is not None and output.lower().endswith(".parquet"):
-        fmt = "parquet"
-    if fmt == "parquet" and output in (None, "-"):
-        raise OptionError("--format parquet writes a file: give -o FILE.parquet")
-    fmt = fmt if fmt == "parquet" else resolve_format(fmt, output)
+    fmt = resolve_format(fmt, output)   # a bad format or -o fails before the sweep runs
     with progress_bar("sweep") as bar:
         result = run_sweep(definition, workers=workers, scheduler=scheduler,
                            progress=lambda done, total: bar.update(done, total))
     document = sweep_document(result, axes)
-    if fmt == "parquet":
-        write_parquet(document, str(output))
-        _wrote(str(output))
-    else:
-        _write(write(document, fmt), output)
+    _emit(document, fmt, output)
     if plot and axes:
         _wrote(plot_sweep(document, axes, plot))
     if not result.complete:

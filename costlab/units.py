@@ -112,9 +112,10 @@ _COUNT_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
 _BYTE_UNITS = ((1e12, " TB"), (1e9, " GB"), (1e6, " MB"), (1e3, " kB"))
 
 
-def humanize(value: float) -> str:
-    """300774272 -> "300.77M"; values under 1000 stay as they are."""
-    return _scaled(value, _COUNT_UNITS, 2) or f"{value:g}"
+def humanize(value: float, digits: int = 2) -> str:
+    """300774272 -> "300.77M" (with `digits` 1, "300.8M"); values under 1000 stay as they
+    are."""
+    return _scaled(value, _COUNT_UNITS, digits) or f"{value:g}"
 
 
 def fmt_bytes(value: int) -> str:

@@ -18,6 +18,7 @@ from costlab.analyses.training_document import (
 )
 from costlab.count.engine import LayerCost, ModelCost
 from costlab.errors import OptionError
+from costlab.render.cells import format_cell
 from costlab.render.section import Column, Document, Section, Unit
 from costlab.render.tree import tree_labels
 from costlab.spec.schema import Scalar
@@ -211,7 +212,8 @@ def report_document(analysis: Analyzed, *, top: int | None = None,
         rows = shown
     layers = Section("layers", title, columns, tuple(rows), chart=("layer", "macs"))
     totals = analysis.cost.totals
-    footer = (f"total: {totals.macs:,} MACs, {totals.params:,} params "
+    footer = (f"total: {format_cell(totals.macs, Unit.INT)} MACs, "
+              f"{format_cell(totals.params, Unit.INT)} params "
               f"({analysis.cost.param_convention})",) if len(rows) > LONG_TABLE_ROWS else ()
     meta = {**analysis_meta(analysis), "conventions": analysis.conventions,
             **({"tree": True} if tree is not None else {})}

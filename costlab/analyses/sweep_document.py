@@ -1,6 +1,6 @@
 """What `costlab sweep` writes: one row per configuration (a column per setting, per metric
 and per published figure joined), the Pareto front marked, and the sweep's definition in JSON
-so that `costlab sweep --from` reruns it. Parquet and the plot are files, written here too."""
+so that `costlab sweep --from` reruns it. The plot is a file, drawn here too."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from costlab.analyses.measurement import select_metrics
 from costlab.analyses.metrics import CATALOG
 from costlab.analyses.sweep import SweepResult, pareto_front, published_columns, spec_of
 from costlab.errors import OptionError
-from costlab.render.section import Column, Document, Section, Unit, data_columns
+from costlab.render.section import Column, Document, Section, Unit
 
-__all__ = ["MAXIMIZED", "parse_pareto", "sweep_document", "write_parquet", "plot_sweep"]
+__all__ = ["MAXIMIZED", "parse_pareto", "sweep_document", "plot_sweep"]
 
 # Pareto axes that are better when larger; every other figure (costs, latency) is minimized.
 MAXIMIZED = frozenset({"top1", "top5"})
@@ -95,25 +95,6 @@ def sweep_document(result: SweepResult, pareto: tuple[str, str] | None = None) -
                                 "means": m.means} for m in metrics}}
     return Document("sweep", tuple(heading), (Section("rows", "", tuple(columns),
                                                       tuple(rows)),), meta, primary="rows")
-
-
-def write_parquet(document: Document, path: str | Path) -> None:
-    """The primary section's CSV columns as a Parquet file, named as CSV names them (a
-    private key without its underscore). Parquet is binary and render's writers return text,
-    so it is a file output beside them rather than a writer."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise OptionError("--format parquet needs pyarrow: pip install pyarrow") from None
-    section = document.section(document.primary or document.sections[0].key)
-    columns = data_columns(section.columns)
-    table = pa.table({c.key.removeprefix("_"): [row.get(c.key) for row in section.rows]
-                      for c in columns})
-    try:
-        pq.write_table(table, str(path))
-    except OSError as exc:
-        raise OptionError(f"cannot write {str(path)!r}: {exc}") from None
 
 
 def plot_sweep(document: Document, axes: tuple[str, str], path: str | Path) -> Path:

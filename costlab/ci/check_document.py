@@ -1,5 +1,6 @@
 """What `costlab check` shows, as a neutral document (markdown in a terminal and as a CI job
-summary), and what failed for one model in one line each (also used by costlab.testing)."""
+summary, its alerts as GitHub annotations), and what failed for one model in one line each
+(also used by costlab.testing)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from costlab.ci.check import CheckResult, MetricCheck
-from costlab.render.section import Column, Document, Section, Unit
+from costlab.render.section import Alert, Column, Document, Section, Unit
 from costlab.units import fmt_int
 
-__all__ = ["plural", "shown_path", "status", "explain", "check_document", "github_annotations"]
+__all__ = ["plural", "shown_path", "status", "explain", "check_document"]
 
 
 def plural(count: int, noun: str) -> str:
@@ -130,7 +131,7 @@ def check_document(result: CheckResult, show_all: bool = False) -> Document:
             "lockfile": shown_path(result.lockfile) or None,
             "failed_models": failed_models}
     return Document("check", (_scope(result),), (section,), meta, primary="metrics",
-                    title=f"costlab check: {verdict}")
+                    title=f"costlab check: {verdict}", alerts=_alerts(result))
 
 
 def _scope(result: CheckResult) -> str:
@@ -155,22 +156,16 @@ def shown_path(path: Path | str | None) -> str:
         return str(path)
 
 
-def _escape_annotation(text: str) -> str:
-    """GitHub's workflow-command escaping of a message: %, CR and LF."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def github_annotations(result: CheckResult) -> str:
-    """One `::error` workflow command per failing model (shown on the pull request), or a
-    `::notice` when nothing failed."""
+def _alerts(result: CheckResult) -> tuple[Alert, ...]:
+    """One error per failing model (shown on the pull request by the github format), or a
+    notice when nothing failed."""
     failures = result.failures
     if not failures:
-        return f"::notice title=costlab check::{_escape_annotation(_scope(result))} Nothing grew.\n"
-    lines = []
-    file = f"file={shown_path(result.lockfile)}," if result.lockfile is not None else ""
+        return (Alert("notice", "costlab check", f"{_scope(result)} Nothing grew."),)
+    file = shown_path(result.lockfile) if result.lockfile is not None else ""
+    alerts = []
     for model in dict.fromkeys(row.model for row in failures):
         mine = [row for row in failures if row.model == model]
-        message = f"{model}: " + "; ".join(explain(mine))
-        lines.append(f"::error {file}title=costlab check: {model} costs more::"
-                     f"{_escape_annotation(message)}")
-    return "\n".join(lines) + "\n"
+        alerts.append(Alert("error", f"costlab check: {model} costs more",
+                            f"{model}: " + "; ".join(explain(mine)), file))
+    return tuple(alerts)

@@ -7,7 +7,8 @@ from costlab.analyses.verdicts import Verdict, judge
 from costlab.count.engine import LayerCost
 from costlab.papers.claims import Claim
 from costlab.papers.formulas import bottleneck_blocks
-from costlab.papers.tables import Evaluator, PaperTable, Section, paper_table
+from costlab.papers.tables import Evaluator, PaperTable, paper_table, table_section
+from costlab.render import Column
 
 __all__ = ["V1_TABLE1", "V2_TABLE2"]
 
@@ -157,6 +158,11 @@ def _block_claims(ev: Evaluator) -> list[Claim]:
             for document in ("000", "001", "002")]
 
 
+def _columns(layer: str) -> tuple[Column, ...]:
+    return (Column("layer", layer), Column("printed", "printed row"), Column("built", "built"),
+            Column("check", "check"))
+
+
 @paper_table("mobilenet-architectures")
 def architectures(ev: Evaluator) -> PaperTable:
     """MobileNetV1's Table 1 and MobileNetV2's Tables 1 and 2, row by row; layer counts."""
@@ -206,10 +212,9 @@ def architectures(ev: Evaluator) -> PaperTable:
         "MobileNet architecture tables, row by row (seeds 000, 001, 002, 003, 004)",
         "MobileNetV1's Table 1 'MobileNet Body Architecture' (seeds 000 and 004), MobileNetV2's "
         "Table 1 (bottleneck block; seeds 000, 001, 002) and Table 2 (seeds 000 and 003)",
-        (Section(("costlab layer", "printed row", "built", "check"), tuple(v1_rows),
-                 "MobileNetV1, Table 1"),
-         Section(("costlab layers", "printed row", "built", "check"), tuple(v2_rows),
-                 "MobileNetV2, Table 2")),
+        (table_section("v1_table1", "MobileNetV1, Table 1", _columns("costlab layer"), v1_rows),
+         table_section("v2_table2", "MobileNetV2, Table 2", _columns("costlab layers"),
+                       v2_rows)),
         notes=("Table 1's Avg Pool and Softmax rows have no cost and are not listed; the five "
                "identical 14x14 pairs ('5x') are judged once.",),
         claims=tuple(claims))

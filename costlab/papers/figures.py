@@ -7,14 +7,13 @@ their source; every cost on an axis is computed by costlab, unless labelled as p
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from costlab.analyses.verdicts import parse_published
 from costlab.papers.tables import Evaluator
+from costlab.render import Column, Document, Section, write
 from costlab.render.files import write_atomic
 from costlab.spec.catalog import find_specs
 from costlab.spec.schema import Reported
@@ -51,11 +50,10 @@ class FigureData:
         return [row[index] for row in self.rows]
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.headers)
-        writer.writerows(self.rows)
-        return out.getvalue()
+        """The rows under their headers, by render's CSV writer."""
+        rows = tuple(dict(zip(self.headers, row, strict=True)) for row in self.rows)
+        section = Section("data", "", tuple(Column(h, h) for h in self.headers), rows)
+        return write(Document("figure", (), (section,)), "csv")
 
 
 def _variant(entry: Reported) -> str:

@@ -14,7 +14,14 @@ from costlab.analyses.verdicts import Verdict, judge
 from costlab.count.engine import LayerCost
 from costlab.papers.claims import Claim
 from costlab.papers.mobilenet import MACS
-from costlab.papers.tables import Evaluator, PaperTable, Section, conv_shapes, paper_table
+from costlab.papers.tables import (
+    Evaluator,
+    PaperTable,
+    conv_shapes,
+    paper_table,
+    table_section,
+)
+from costlab.render import Column, Unit
 
 __all__ = ["counted_conv", "separable_layers", "bottleneck_blocks"]
 
@@ -69,10 +76,9 @@ def separable_cost(ev: Evaluator) -> PaperTable:
             target = sep if "separable" in label else standard
             exact[label] += value == target
         exact["reduction"] += ratio == Fraction(1, n) + Fraction(1, k * k)
-        rows.append((prefix, f"{m}", f"{n}", f"{h_in}->{h_out}", f"{dw.macs:,}", f"{pw.macs:,}",
-                     f"{standard:,}", f"{by_formula['000 standard']:,}",
-                     f"{by_formula['000 separable']:,}", f"{float(ratio):.5f}",
-                     f"{1 / n + 1 / k ** 2:.5f}"))
+        rows.append((prefix, m, n, f"{h_in}->{h_out}", dw.macs, pw.macs, standard,
+                     by_formula["000 standard"], by_formula["000 separable"], float(ratio),
+                     1 / n + 1 / k ** 2))
     count = len(layers)
     strides = sum((dw.stride or (1,))[0] > 1 for _, dw, _ in layers)
 
@@ -144,10 +150,16 @@ def separable_cost(ev: Evaluator) -> PaperTable:
         "Cost formulas of standard and depthwise-separable convolution (seeds 000, 001, 004)",
         "seed 004, sections 3.2-3.5; seed 000, 'Recap - MobileNetV1; Computation'; seed 001, "
         "section 3",
-        (Section(("layer", "M", "N", "size in->out", "depthwise MACs", "pointwise MACs",
-                  "standard conv MACs (counted)", "000's standard (as printed)",
-                  "000's separable (as printed)", "counted ratio", "1/N + 1/D_K^2"),
-                 tuple(rows), "MobileNetV1's separable layers"),),
+        (table_section("layers", "MobileNetV1's separable layers", (
+            Column("layer", "layer"), Column("m", "M", Unit.NUMBER), Column("n", "N", Unit.NUMBER),
+            Column("size", "size in->out"),
+            Column("depthwise_macs", "depthwise MACs", Unit.INT),
+            Column("pointwise_macs", "pointwise MACs", Unit.INT),
+            Column("standard_macs", "standard conv MACs (counted)", Unit.INT),
+            Column("standard_000", "000's standard (as printed)", Unit.INT),
+            Column("separable_000", "000's separable (as printed)", Unit.INT),
+            Column("ratio", "counted ratio", Unit.FLOAT, digits=5),
+            Column("formula_ratio", "1/N + 1/D_K^2", Unit.FLOAT, digits=5)), rows),),
         notes=("Depthwise and pointwise MACs are costlab's counts on MobileNetV1's built "
                "layers; the standard convolution each pair replaces (same M, N, kernel, stride "
                "and input) is built on meta and counted the same way, so the ratio is a "
@@ -188,9 +200,8 @@ def bottleneck_cost(ev: Evaluator) -> PaperTable:
             s2 += stride > 1
             exact_s1 += stride == 1 and formula == counted
             exact_s2_out += stride > 1 and at_output == counted
-        rows.append((prefix, f"{h}x{h}", f"{d_in}", f"{t}", f"{d_out}", f"{stride}",
-                     f"{counted:,}", f"{formula:,}", f"{formula / counted:.3f}",
-                     f"{at_output:,}"))
+        rows.append((prefix, (h, h), d_in, t, d_out, stride, counted, formula,
+                     formula / counted, at_output))
     claim = Claim(
         "000", "'Operations' slide", "a bottleneck block costs h w t d' d' + h w t d' k^2 + "
         "h w d'' t d' = h w d' t (d' + k^2 + d'')", "h w d' t (d' + k^2 + d'')",
@@ -203,8 +214,13 @@ def bottleneck_cost(ev: Evaluator) -> PaperTable:
         "MobileNetV2 bottleneck cost formula (seed 000, 'Operations')",
         "seed 000 (slides on MobileNetV2), 'Operations': h x w x t x d' x d' + h x w x t x d' "
         "x k x k + h x w x d'' x t x d' = h w d' t (d' + k^2 + d'')",
-        (Section(("block", "input h x w", "d'", "t", "d''", "stride", "counted MACs",
-                  "formula as printed", "formula / counted",
-                  "formula with h/s x w/s after the stride"), tuple(rows),
-                 "Every inverted-residual block of MobileNetV2 (1.0, 224 px)"),),
+        (table_section("blocks", "Every inverted-residual block of MobileNetV2 (1.0, 224 px)", (
+            Column("block", "block"), Column("input", "input h x w", Unit.SHAPE),
+            Column("d_in", "d'", Unit.NUMBER), Column("t", "t", Unit.NUMBER),
+            Column("d_out", "d''", Unit.NUMBER), Column("stride", "stride", Unit.NUMBER),
+            Column("counted_macs", "counted MACs", Unit.INT),
+            Column("formula_macs", "formula as printed", Unit.INT),
+            Column("formula_ratio", "formula / counted", Unit.FLOAT, digits=3),
+            Column("output_formula_macs", "formula with h/s x w/s after the stride", Unit.INT)),
+            rows),),
         conventions=(MACS,), claims=(claim,))

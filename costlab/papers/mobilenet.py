@@ -12,11 +12,12 @@ from costlab.papers.claims import Claim
 from costlab.papers.tables import (
     Evaluator,
     PaperTable,
-    Section,
     entry_claim,
     entry_claims,
     paper_table,
+    table_section,
 )
+from costlab.render import Column, Unit
 
 __all__ = ["MACS", "PARAMS", "width_exponent", "metal_v1_params", "metal_v2_params"]
 
@@ -53,9 +54,8 @@ def v1_width(ev: Evaluator) -> PaperTable:
         t = ev.analysis("mobilenetv1", {"alpha": alpha}, convention="weights").totals
         formula = sum(r.macs * alpha ** width_exponent(r, 1000) for r in base)
         ratio = t["macs"] / full["macs"]
-        rows.append((f"{alpha}", f"{t['macs']:,}", f"{t['params']:,}", f"{ratio:.4f}",
-                     f"{alpha ** 2:.4f}", f"{formula / full['macs']:.4f}",
-                     f"{t['params'] / full['params']:.4f}"))
+        rows.append((alpha, t["macs"], t["params"], ratio, alpha ** 2, formula / full["macs"],
+                     t["params"] / full["params"]))
         if alpha < 1:
             same = "gives exactly this" if formula == t["macs"] else \
                 f"gives {formula / full['macs']:.4f}"
@@ -77,9 +77,13 @@ def v1_width(ev: Evaluator) -> PaperTable:
         "MobileNetV1 width multiplier (seed 003, Table 6; seed 004, sections 5.1 and 6.1)",
         "seed 003 (slides on MobileNetV2), Table 6 'MobileNet Width Multiplier', quoting "
         "Howard et al. 2017; seed 004 (book chapter), 'Width Multiplier: Thinner Models'",
-        (Section(("alpha", "MACs", "params (weights)", "MACs / MACs at 1.0", "alpha^2",
-                  "seed 004's formula / MACs at 1.0", "params / params at 1.0"), tuple(rows),
-                 "Computed at 224 px"),),
+        (table_section("widths", "Computed at 224 px", (
+            Column("alpha", "alpha", Unit.NUMBER), Column("macs", "MACs", Unit.INT),
+            Column("params", "params (weights)", Unit.INT),
+            Column("macs_ratio", "MACs / MACs at 1.0", Unit.FLOAT, digits=4),
+            Column("alpha_squared", "alpha^2", Unit.FLOAT, digits=4),
+            Column("formula_ratio", "seed 004's formula / MACs at 1.0", Unit.FLOAT, digits=4),
+            Column("params_ratio", "params / params at 1.0", Unit.FLOAT, digits=4)), rows),),
         notes=("Channels are scaled as TF-slim does: int(channels x alpha), at least 8.",
                "Top-1 accuracies are published results, shown as published."),
         conventions=(MACS, PARAMS), claims=tuple(claims))
@@ -165,12 +169,14 @@ def v1_vs_v2(ev: Evaluator) -> PaperTable:
         "MobileNet V1 vs V2 (seed 004, section 6.4 'Battle of the versions')",
         "seed 004 (book chapter on MobileNet V1/V2), table 'Version / MACs (millions) / "
         "Parameters (millions)', the text and notes after it; the same tables end seed 000",
-        (Section(("model", "MACs", "weights", "weights + 3 per batch-norm channel, 1001 "
-                  "classes", "keras, 1001 classes", "TF layout (seed 004's note), 1001 classes"),
-                 (("MobileNetV1", f"{v1['macs']:,}", f"{v1['params']:,}", f"{v1_bn3:,}",
-                   f"{v1_keras:,}", ""),
-                  ("MobileNetV2", f"{v2['macs']:,}", f"{v2['params']:,}", "", "",
-                   f"{v2_metal:,}")), "Computed parameter counts under each reading"),),
+        (table_section("parameters", "Computed parameter counts under each reading", (
+            Column("model", "model"), Column("macs", "MACs", Unit.INT),
+            Column("weights", "weights", Unit.INT),
+            Column("weights_bn3", "weights + 3 per batch-norm channel, 1001 classes", Unit.INT),
+            Column("keras", "keras, 1001 classes", Unit.INT),
+            Column("tf_layout", "TF layout (seed 004's note), 1001 classes", Unit.INT)),
+            (("MobileNetV1", v1["macs"], v1["params"], v1_bn3, v1_keras, None),
+             ("MobileNetV2", v2["macs"], v2["params"], None, None, v2_metal))),),
         notes=(f"V2 needs {v2['macs'] / v1['macs']:.1%} of V1's MACs.",
                "The FPS were measured on the author's Metal implementation; accuracies are the "
                "checkpoints' published ones."),
@@ -190,7 +196,7 @@ def v2_grid(ev: Evaluator) -> PaperTable:
                 for r in resolutions]
         macs_all += macs
         params_all.append(params)
-        rows.append((f"{alpha}", f"{params:,}", *(f"{m / 1e6:.1f}M" for m in macs)))
+        rows.append((alpha, params, *macs))
     last, small = (next(r.output_shape[1] for r in ev.analysis("mobilenetv2", {"alpha": a})
                         .full_cost.layers if r.path == "conv2.conv" and r.output_shape)
                    for a in (1.4, min(widths)))
@@ -210,8 +216,10 @@ def v2_grid(ev: Evaluator) -> PaperTable:
         "seed 002 (notes on MobileNet V1/V2): 'input resolutions from 96 to 224, and width "
         "multipliers of 0.35 to 1.4 ... up to 585M MAdds, while the model size vary between "
         "1.7M and 6.9M parameters'; tensorflow/models research/slim/nets/mobilenet/README.md",
-        (Section(("alpha", "params (weights)", *(f"MACs @ {r}" for r in resolutions)),
-                 tuple(rows), "Computed: parameters and MACs over the grid"),),
+        (table_section("grid", "Computed: parameters and MACs over the grid", (
+            Column("alpha", "alpha", Unit.NUMBER), Column("params", "params (weights)", Unit.INT),
+            *(Column(f"macs_{r}", f"MACs @ {r}", Unit.SI, digits=1) for r in resolutions)),
+            rows),),
         notes=("Channels are rounded with the reference make_divisible (multiple of 8, never "
                f"below 90%); the last conv keeps {small} channels for alpha < 1 and has "
                f"{last} at 1.4. Under this architecture the grid spans "

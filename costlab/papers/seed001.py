@@ -15,11 +15,12 @@ from costlab.papers.seed001_formula import section51_bytes, section51_terms
 from costlab.papers.tables import (
     Evaluator,
     PaperTable,
-    Section,
     conv_shapes,
     entry_claims,
     paper_table,
+    table_section,
 )
+from costlab.render import Column, Unit
 
 __all__ = ["REDUCED", "STANDARD", "LAYERS", "LEVELS", "why_macs"]
 
@@ -138,7 +139,7 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
             ("(N_in + N_out) x L_r x L_c at the layer's input resolution", formula),
             (f"(N_in + N_out) x L_r x L_c at the block's input resolution "
              f"{block_h}x{block_w}", (x[1] + y[1]) * block_h * block_w)])
-        a1.append((label, path, f"{printed_a1:,}", f"{held:,}", f"{formula:,}", str(verdict)))
+        a1.append((label, path, printed_a1, held, formula, verdict))
         claims.append(Claim("001", "Table A1", f"{label.strip()}: feature map memory "
                             "(N_i + N_o) x L_r x L_c", f"{printed_a1:,}",
                             f"{held:,} elements in and out", reading, verdict))
@@ -148,13 +149,13 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
             if f"{value:,}" != printed_filter else ""
         verdict, reading = judge(f"{value}", row.params, [
             ("depthwise counted as a dense k x k x C x C kernel", dense)])
-        filters.append((label, expr, printed_filter, f"{row.params:,}", str(verdict)))
+        filters.append((label, expr, printed_filter, row.params, verdict))
         claims.append(Claim("001", "Table A2, filters", f"{label.strip()}: {expr} filter "
                             "coefficients", printed_filter, f"{row.params:,}", reading + typo,
                             verdict))
         verdict, reading = judge(f"{printed_macs}", row.macs,
                                  why_macs(row, (block_h, block_w)))
-        macs.append((label, f"{printed_macs:,}", f"{row.macs:,}", str(verdict), reading))
+        macs.append((label, printed_macs, row.macs, verdict, reading))
         claims.append(Claim("001", "Table A2, MACs", f"{label.strip()}: MACs",
                             f"{printed_macs:,}", f"{row.macs:,}", reading, verdict))
     total_printed = sum(r[6] for r in LAYERS)
@@ -165,13 +166,21 @@ def tables_a1_a2(ev: Evaluator) -> PaperTable:
         "Seed 001, Tables A1 and A2: per-layer feature maps, filters and MACs (Reduced model)",
         "seed 001, appendix: Table A1 'Feature Map Size and Memory per layer', Table A2 "
         "'Filter Coefficient Size and Memory per layer' and Table A2 'MACs per layer'",
-        (Section(("layer", "costlab layer", "printed (N_in+N_out) x L_r x L_c",
-                  "elements in + out (computed)", "seed's formula at the layer's input",
-                  "verdict"), tuple(a1), "Table A1: feature map memory, in elements"),
-         Section(("layer", "printed F_r x F_c x N_i x N_o", "printed", "computed weights",
-                  "verdict"), tuple(filters), "Table A2: filter coefficients"),
-         Section(("layer", "printed MACs", "computed MACs", "verdict", "reading"),
-                 tuple(macs), "Table A2: MACs per layer")),
+        (table_section("a1", "Table A1: feature map memory, in elements", (
+            Column("layer", "layer"), Column("path", "costlab layer"),
+            Column("printed", "printed (N_in+N_out) x L_r x L_c", Unit.INT),
+            Column("elements", "elements in + out (computed)", Unit.INT),
+            Column("formula", "seed's formula at the layer's input", Unit.INT),
+            Column("verdict", "verdict")), a1),
+         table_section("a2_filters", "Table A2: filter coefficients", (
+             Column("layer", "layer"), Column("expression", "printed F_r x F_c x N_i x N_o"),
+             Column("printed", "printed", Unit.PRINTED),
+             Column("weights", "computed weights", Unit.INT), Column("verdict", "verdict")),
+             filters),
+         table_section("a2_macs", "Table A2: MACs per layer", (
+             Column("layer", "layer"), Column("printed", "printed MACs", Unit.INT),
+             Column("macs", "computed MACs", Unit.INT), Column("verdict", "verdict"),
+             Column("reading", "reading")), macs)),
         notes=(
             "The appendix lists one block per level of the Reduced MobileNetV2 (Table 3), "
             "32x32 input; costlab's rows are the first block of each level.",
@@ -198,8 +207,8 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
     counts = []
     for name, classes in ((STANDARD, 10), (STANDARD, 1000), (REDUCED, 10), (REDUCED, 1000)):
         trace = ev.analysis(name, {"num_classes": classes}).trace
-        counts.append((ev.spec(name).title, f"{classes}",
-                       *(f"{sum(count_params(trace, c).values()):,}"
+        counts.append((ev.spec(name).title, classes,
+                       *(sum(count_params(trace, c).values())
                          for c in ("torch", "weights", "folded", "keras"))))
     claims = entry_claims(ev, [(STANDARD, "001", None), (REDUCED, "001", None)])
     formula_rows = []
@@ -222,8 +231,8 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
         params, feature_map, filter_map = section51_terms(ev.analysis(name).full_cost)
         real = section51_bytes(params, feature_map, filter_map)
         class_count = ev.analysis(name).config.get("num_classes")
-        formula_rows.append((title, f"{class_count}", f"{params:,}", f"{feature_map:,}",
-                             f"{filter_map:,}", f"{real:,}", f"{value:,.0f}"))
+        formula_rows.append((title, class_count, params, feature_map, filter_map, real,
+                             round(value)))
         training = ev.training(name, FIGURE11_BATCH)
         verdict, reading = judge(text, training.total_bytes)
         claims.append(Claim("001", "Figure 11", f"memory to train the {title} at batch "
@@ -236,7 +245,7 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
     claims.append(Claim("001", "section 5.1", f"the formula's feature map term {feature_term:,} "
                         "is the largest feature map", f"{feature_term:,}", f"{reduced_a1:,} "
                         f"(Table A1's largest, Reduced model); Standard model: "
-                        f"{formula_rows[0][3]}", f"the Reduced model's ({x[1]} + {y[1]}) x "
+                        f"{formula_rows[0][3]:,}", f"the Reduced model's ({x[1]} + {y[1]}) x "
                         f"{x[2]} x {x[3]} ({widest_a1[1]}), reused for the Standard model",
                         Verdict.EXPLAINED if reduced_a1 == feature_term else Verdict.DIFFERS))
     filter_term = SECTION51[0][1][3]
@@ -274,28 +283,41 @@ def parameters_memory(ev: Evaluator) -> PaperTable:
     for name in FIGURE11_NETWORKS:
         memory = ev.training(name, FIGURE11_BATCH)
         training_rows.append((ev.spec(name).title, SEED001_MEMORY_MB.get(name, ""),
-                              f"{memory.params_bytes:,}", f"{memory.gradients_bytes:,}",
-                              f"{memory.saved_activations_bytes:,}", f"{memory.total_bytes:,}"))
+                              memory.params_bytes, memory.gradients_bytes,
+                              memory.saved_activations_bytes, memory.total_bytes))
     return PaperTable(
         "Seed 001: parameter counts (Tables 2 and 3), the memory formula (section 5.1) and "
         "Figure 11",
         "seed 001, Tables 2 and 3 ('Number of Parameters: 4,278,048' and '709,120'), section "
         "5.1, '(Parameters + Parameter Gradients + Feature map + Filter map size) * 4', the "
         "abstract and Figure 11",
-        (Section(("model", "classes", "torch", "weights", "folded", "keras"), tuple(counts),
-                 "Computed parameter counts under every convention"),
-         Section(("model", "classes", "parameters (torch)", "largest (N_in+N_out) x H x W",
-                  "largest filter", "formula on the real model (bytes)",
-                  "published (bytes)"), tuple(formula_rows),
-                 "Section 5.1's formula on the real models, at the spec's default class count"),
-         Section(("model", "seed 001 published", "parameters", "gradients",
-                  "saved activations", "total"), tuple(training_rows),
-                 f"What training really holds at batch {FIGURE11_BATCH}, SGD, fp32 "
-                 "(costlab memory --training), in bytes")),
+        (table_section("conventions_counts", "Computed parameter counts under every "
+                       "convention", (
+                           Column("model", "model"), Column("classes", "classes", Unit.NUMBER),
+                           *(Column(c, c, Unit.INT)
+                             for c in ("torch", "weights", "folded", "keras"))), counts),
+         table_section("formula", "Section 5.1's formula on the real models, at the spec's "
+                       "default class count", (
+                           Column("model", "model"), Column("classes", "classes", Unit.NUMBER),
+                           Column("params", "parameters (torch)", Unit.INT),
+                           Column("feature_map", "largest (N_in+N_out) x H x W", Unit.INT),
+                           Column("filter", "largest filter", Unit.INT),
+                           Column("formula_bytes", "formula on the real model (bytes)",
+                                  Unit.INT),
+                           Column("published_bytes", "published (bytes)", Unit.INT)),
+                       formula_rows),
+         table_section("training", f"What training really holds at batch {FIGURE11_BATCH}, "
+                       "SGD, fp32 (costlab memory --training), in bytes", (
+                           Column("model", "model"),
+                           Column("published", "seed 001 published", Unit.PRINTED),
+                           Column("params_bytes", "parameters", Unit.INT),
+                           Column("gradients_bytes", "gradients", Unit.INT),
+                           Column("saved_bytes", "saved activations", Unit.INT),
+                           Column("total_bytes", "total", Unit.INT)), training_rows)),
         notes=(
             "Neither 4,278,048 nor 709,120 comes out of the architectures as printed, under "
             "any convention or class count (the Standard model as printed has "
-            f"{counts[1][2]} torch parameters at 1000 classes).",
+            f"{counts[1][2]:,} torch parameters at 1000 classes).",
             "The formula leaves out the activations autograd keeps for the backward pass, "
             "which dominate at any batch size (last section); Figure 11's redraw "
             "(memory-per-architecture.png, its data in memory-per-architecture.csv) shows "
@@ -351,7 +373,7 @@ def compute_claims(ev: Evaluator) -> PaperTable:
                             Verdict.EXACT if dw_max == len(with_expand) else Verdict.DIFFERS))
         levels = _level_macs(ev, name)
         for level, total, last, block in levels:
-            level_rows.append((title, level, f"{total:,}", block, f"{last:,}"))
+            level_rows.append((title, int(level), total, block, last))
         per_block = [last for _, _, last, _ in levels]
         rising = all(a < b for a, b in itertools.pairwise(per_block))
         sequence = " -> ".join(f"{fmt_number(round(v / 1e5) / 10)}M" for v in per_block)
@@ -372,8 +394,7 @@ def compute_claims(ev: Evaluator) -> PaperTable:
     time_rows = []
     for what, (t_standard, t_reduced) in TIMINGS.items():
         time_ratio = t_standard / t_reduced
-        time_rows.append((what, f"{t_standard}", f"{t_reduced}", f"{time_ratio:.2f}",
-                          f"{macs_ratio:.2f}"))
+        time_rows.append((what, t_standard, t_reduced, time_ratio, macs_ratio))
         claims.append(Claim("001", "section 5.2", f"{what}: Standard {t_standard} s, Reduced "
                             f"{t_reduced} s", f"{t_standard} s / {t_reduced} s", "", "",
                             Verdict.PUBLISHED_ONLY))
@@ -387,10 +408,15 @@ def compute_claims(ev: Evaluator) -> PaperTable:
         "Seed 001, section 5.2 and Table 11: where the MACs are, and what they predict",
         "seed 001, section 5.2 'Compute Time', Table 10 (accuracies) and Table 11 'MAC "
         "comparisons', quoting Bianco et al. 2018",
-        (Section(("model", "level", "MACs of the level", "its last block", "MACs of that "
-                  "block"), tuple(level_rows), "MACs per level (seed 001's Tables 2 and 3)"),
-         Section(("timing", "Standard (s)", "Reduced (s)", "time ratio", "MAC ratio"),
-                 tuple(time_rows), "The seed's timings against the MACs of its models")),
+        (table_section("levels", "MACs per level (seed 001's Tables 2 and 3)", (
+            Column("model", "model"), Column("level", "level", Unit.NUMBER),
+            Column("macs", "MACs of the level", Unit.INT), Column("block", "its last block"),
+            Column("block_macs", "MACs of that block", Unit.INT)), level_rows),
+         table_section("timings", "The seed's timings against the MACs of its models", (
+             Column("timing", "timing"), Column("standard_s", "Standard (s)", Unit.NUMBER),
+             Column("reduced_s", "Reduced (s)", Unit.NUMBER),
+             Column("time_ratio", "time ratio", Unit.FLOAT, digits=2),
+             Column("macs_ratio", "MAC ratio", Unit.FLOAT, digits=2)), time_rows)),
         notes=(f"The Standard model costs {standard:,} MACs per image at 224x224, the Reduced "
                f"one {reduced:,} at 32x32.",
                "Measured latency on this machine is the job of `costlab latency`; reports/ "

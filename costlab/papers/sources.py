@@ -13,7 +13,8 @@ from costlab.analyses.analysis import analyze
 from costlab.analyses.verdicts import Verdict, judge
 from costlab.papers.claims import Claim
 from costlab.papers.mobilenet import PARAMS
-from costlab.papers.tables import Evaluator, PaperTable, Section, entry_claims, paper_table
+from costlab.papers.tables import Evaluator, PaperTable, entry_claims, paper_table, table_section
+from costlab.render import Column, Unit
 
 __all__ = ["FP32_BYTES", "disk_bytes"]
 
@@ -44,8 +45,8 @@ def network_sizes(ev: Evaluator) -> PaperTable:
                           ("Standard MobileNetV2 (seed 001), 1000 classes", standard),
                           ("MobileNetV1 (1.0, 224)", v1), ("ResNet-152 (torchvision)",
                                                            resnet152)):
-        rows.append((label, f"{params:,}", f"{disk_bytes(params):,}",
-                     f"{disk_bytes(params) / 1e6:.1f}", f"{disk_bytes(params) / 2 ** 20:.1f}"))
+        rows.append((label, params, disk_bytes(params), disk_bytes(params) / 1e6,
+                     disk_bytes(params) / 2 ** 20))
     verdict, reading = judge("553", disk_bytes(vgg) / 1e6)
     claims.append(Claim("001", "section 1", "VGG16 requires a disk size of 553MB", "553MB",
                         f"{disk_bytes(vgg) / 1e6:.1f} MB", reading or "fp32, 10^6 bytes",
@@ -70,8 +71,11 @@ def network_sizes(ev: Evaluator) -> PaperTable:
         "Parameter counts and sizes on disk of other networks (seeds 001, 003, 004)",
         "seed 001, sections 1 and 2.1; seed 003, the ShuffleNet/MobileNet article it quotes; "
         "seed 004, section 2",
-        (Section(("network", "parameters (torch)", "fp32 bytes", "MB (10^6 B)", "MiB"),
-                 tuple(rows), "Computed: parameters and fp32 weights"),),
+        (table_section("sizes", "Computed: parameters and fp32 weights", (
+            Column("network", "network"), Column("params", "parameters (torch)", Unit.INT),
+            Column("bytes", "fp32 bytes", Unit.INT),
+            Column("mb", "MB (10^6 B)", Unit.FLOAT, digits=1),
+            Column("mib", "MiB", Unit.FLOAT, digits=1)), rows),),
         notes=("A checkpoint on disk is taken as its parameters at 4 bytes each (no "
                "optimizer state, no file format overhead).",),
         conventions=(PARAMS, "disk size: parameters x 4 bytes; MB = 10^6 bytes"),

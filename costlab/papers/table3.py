@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from costlab.analyses.memory import blocks_of, largest_per_resolution
 from costlab.analyses.verdicts import Verdict, rounding
 from costlab.papers.claims import Claim
-from costlab.papers.tables import Evaluator, PaperTable, Section, paper_table
+from costlab.papers.tables import Evaluator, PaperTable, paper_table, table_section
+from costlab.render import Column, Unit
 from costlab.trace.recorder import Trace
 
 __all__ = ["Cell", "printed_table3", "by_input_resolution"]
@@ -151,8 +152,8 @@ def v2_table3(ev: Evaluator) -> PaperTable:
         for label, reading in readings:
             for height, cell in sorted(reading.items(), reverse=True):
                 if height in heights:
-                    rows.append((_LABELS[name], f"{height}x{height}", label,
-                                 f"{cell.channels}", f"{cell.bytes:,}", cell.tensor))
+                    rows.append((_LABELS[name], (height, height), label, cell.channels,
+                                 cell.bytes, cell.tensor))
         for height in sorted(heights, reverse=True):
             found, verdict, why = _judge_cell(printed[height], readings, height)
             computed = f"{found.channels}/{found.bytes:,} B (blocks view)" if found else ""
@@ -171,8 +172,13 @@ def v2_table3(ev: Evaluator) -> PaperTable:
         "Max channels and memory per spatial resolution (MobileNetV2's Table 3)",
         "seed 002 and seed 000, Table 3 'Number of Maximum Channels/Memory in Kb at Each "
         "Spatial Resolution for Different Architecture with 16-bit floats for activation'",
-        (Section(("model", "resolution", "reading", "channels", "bytes (16-bit)", "tensor"),
-                 tuple(rows), "Computed: the largest tensor per resolution, in each reading"),),
+        (table_section("largest", "Computed: the largest tensor per resolution, in each reading",
+                       (Column("model", "model"),
+                        Column("resolution", "resolution", Unit.SHAPE),
+                        Column("reading", "reading"),
+                        Column("channels", "channels", Unit.NUMBER),
+                        Column("bytes", "bytes (16-bit)", Unit.INT),
+                        Column("tensor", "tensor")), rows),),
         notes=(
             "A cell is judged on its channels and its memory together: a memory figure that "
             "rounds right while the channels differ is no match.",

@@ -1,4 +1,5 @@
-"""The CSV and JSON writers: raw values, exact integers, shapes as integer lists in JSON."""
+"""The CSV, JSON and Parquet writers: raw values, exact integers, shapes as integer lists in
+JSON."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from costlab.errors import OptionError
 from costlab.render.cells import plain_value
 from costlab.render.section import SCHEMA_VERSION, Document, Section, data_columns
 
-__all__ = ["document_dict", "section_data", "write_json", "write_csv", "schema_for"]
+__all__ = ["document_dict", "section_data", "write_json", "write_csv", "write_parquet",
+           "schema_for"]
 
 
 def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,9 +48,14 @@ def write_json(document: Document) -> str:
     return json.dumps(document_dict(document), indent=2, ensure_ascii=False) + "\n"
 
 
+def _primary(document: Document) -> Section:
+    """The section a table-shaped format writes: the one named, else the first."""
+    return document.section(document.primary) if document.primary else document.sections[0]
+
+
 def write_csv(document: Document) -> str:
-    """The primary section (the first without one named), one column per key, raw values."""
-    section = document.section(document.primary) if document.primary else document.sections[0]
+    """The primary section, one column per key, raw values."""
+    section = _primary(document)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     columns = data_columns(section.columns)
@@ -55,6 +63,22 @@ def write_csv(document: Document) -> str:
     for row in section.rows:
         writer.writerow([plain_value(row.get(c.key), c.unit_of(row)) for c in columns])
     return out.getvalue()
+
+
+def write_parquet(document: Document) -> bytes:
+    """The primary section's CSV columns as a Parquet file: raw values, exact integers, None
+    as null. pyarrow is optional: without it, an OptionError says how to install it."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise OptionError("--format parquet needs pyarrow: pip install pyarrow") from None
+    section = _primary(document)
+    table = pa.table({c.key.removeprefix("_"): [row.get(c.key) for row in section.rows]
+                      for c in data_columns(section.columns)})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def schema_for(kind: str) -> dict[str, Any]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from costlab.render.cells import format_cell, is_numeric
-from costlab.render.section import Column, Document, Section, text_columns
+from costlab.render.cells import format_cell, right_aligned, table_cells
+from costlab.render.section import Document, Section, text_columns
 
 __all__ = ["write_html"]
 
@@ -58,21 +57,23 @@ if (wanted) {
 """
 
 
-def _cell(row: Mapping[str, Any], column: Column) -> str:
-    value = row.get(column.key)
-    text = html.escape(format_cell(value, column.unit_of(row), column.digits))
-    if is_numeric(column):
+def _cell(value: Any, text: str, right: bool) -> str:
+    if right:
         raw = f' data-value="{value}"' if isinstance(value, int | float) else ""
-        return f'<td class="num"{raw}>{text}</td>'
-    return f"<td>{text}</td>"
+        return f'<td class="num"{raw}>{html.escape(text)}</td>'
+    return f"<td>{html.escape(text)}</td>"
 
 
 def _table(section: Section) -> list[str]:
     columns = text_columns(section.columns)
+    cells = table_cells(section.rows, columns)
+    right = right_aligned(columns, cells)
     numeric = ' class="num"'
-    head = "".join(f'<th data-key="{html.escape(c.key)}"{numeric if is_numeric(c) else ""}>'
-                   f"{html.escape(c.label)}</th>" for c in columns)
-    rows = ["<tr>" + "".join(_cell(row, c) for c in columns) + "</tr>" for row in section.rows]
+    head = "".join(f'<th data-key="{html.escape(c.key)}"{numeric if r else ""}>'
+                   f"{html.escape(c.label)}</th>" for c, r in zip(columns, right, strict=True))
+    rows = ["<tr>" + "".join(_cell(row.get(c.key), text, r) for c, text, r
+                             in zip(columns, texts, right, strict=True)) + "</tr>"
+            for row, texts in zip(section.rows, cells, strict=True)]
     return [f'<table class="sortable" id="{html.escape(section.key)}">',
             f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows, "</tbody>", "</table>"]
 
@@ -108,6 +109,7 @@ def write_html(document: Document) -> str:
     for section in document.sections:
         if section.title:
             body.append(f"<h2>{html.escape(section.title)}</h2>")
+        body += [f"<p>{html.escape(line)}</p>" for line in section.intro]
         body += _chart(section)
         if section.rows and text_columns(section.columns):
             body += _table(section)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from costlab.render.cells import format_cell, is_numeric
+from costlab.render.cells import right_aligned, table_cells
 from costlab.render.section import Document, Section, text_columns
 
 __all__ = ["escape", "write_latex"]
@@ -30,14 +30,13 @@ def _label(kind: str, key: str) -> str:
 
 def _table(kind: str, section: Section) -> list[str]:
     columns = text_columns(section.columns)
-    spec = "".join("r" if is_numeric(c) else "l" for c in columns)
+    cells = table_cells(section.rows, columns)
+    spec = "".join("r" if right else "l" for right in right_aligned(columns, cells))
     caption = escape(section.title or section.key.replace("_", " "))
     lines = [r"\begin{table}[ht]", r"\centering", rf"\caption{{{caption}}}",
              rf"\label{{{_label(kind, section.key)}}}", rf"\begin{{tabular}}{{{spec}}}",
              r"\toprule", " & ".join(escape(c.label) for c in columns) + r" \\", r"\midrule"]
-    for row in section.rows:
-        lines.append(" & ".join(escape(format_cell(row.get(c.key), c.unit_of(row), c.digits))
-                                for c in columns) + r" \\")
+    lines += [" & ".join(escape(cell) for cell in row) + r" \\" for row in cells]
     lines += [r"\bottomrule", r"\end{tabular}"]
     lines += [rf"\par\smallskip{{\footnotesize {escape(note)}}}" for note in section.notes]
     return [*lines, r"\end{table}"]
@@ -49,8 +48,10 @@ def write_latex(document: Document) -> str:
     parts += [escape(line) + r"\par" for line in document.heading]
     for section in document.sections:
         if section.rows and text_columns(section.columns):
-            parts += ["", *_table(document.kind, section)]
-        elif section.title or section.notes:
-            parts += ["", *(escape(t) + r"\par" for t in (section.title, *section.notes) if t)]
+            parts += ["", *(escape(line) + r"\par" for line in section.intro),
+                      *_table(document.kind, section)]
+        elif section.title or section.intro or section.notes:
+            parts += ["", *(escape(t) + r"\par" for t in (section.title, *section.intro,
+                                                           *section.notes) if t)]
     parts += [escape(line) + r"\par" for line in document.footer]
     return "\n".join(parts) + "\n"

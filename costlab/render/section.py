@@ -5,11 +5,11 @@ into text; nothing here formats a number."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
-__all__ = ["Unit", "Column", "Section", "Document", "SCHEMA_VERSION", "text_columns",
+__all__ = ["Unit", "Column", "Section", "Alert", "Document", "SCHEMA_VERSION", "text_columns",
            "data_columns"]
 
 # Bumped when a JSON document changes shape in a way scripts would notice.
@@ -29,6 +29,9 @@ class Unit(StrEnum):
     SHAPE = "shape"        # 1x3x224x224
     MS = "ms"              # milliseconds: 12.345 ms
     FLOAT = "float"        # 0.873
+    NUMBER = "number"      # as written, no separators or rounding: 1024, 0.75
+    PRINTED = "printed"    # a figure as a document prints it ("569M"): text, aligned right
+                           # when every cell of its column reads as a number
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,7 @@ class Column:
     unit: Unit = Unit.TEXT
     priority: int = 0
     unit_key: str | None = None
-    digits: int | None = None   # decimals for SHARE, CHANGE, MS and FLOAT
+    digits: int | None = None   # decimals for SI, SHARE, CHANGE, MS and FLOAT
     show: Literal["all", "text", "data"] = "all"   # text: tables only; data: CSV only
 
     def unit_of(self, row: Mapping[str, Any]) -> Unit:
@@ -68,6 +71,7 @@ class Section:
 
     `json_as="mapping"` writes the rows to JSON as {row[key column]: row[value column]}
     (e.g. totals as {"macs": ...}); `json_columns` restricts what JSON carries of each row.
+    `intro` is prose between the title and the table (what the table's columns mean).
     """
 
     key: str
@@ -80,12 +84,30 @@ class Section:
     json_extra: Mapping[str, Any] = field(default_factory=dict)
     chart: tuple[str, str] | None = None   # (label key, value key): bars in the HTML page
     chart_unit: Unit = Unit.SI
+    intro: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A finding a CI shows on the change it checks (a GitHub annotation): an `error` marks
+    the change, a `notice` only informs. `file` is the file it is about, if any."""
+
+    level: Literal["error", "warning", "notice"]
+    title: str
+    message: str
+    file: str = ""
 
 
 @dataclass(frozen=True)
 class Document:
     """What one command prints: heading lines, sections, and the JSON-only facts (`meta`:
-    model, config, conventions...). `primary` names the section CSV writes."""
+    model, config, conventions...). `primary` names the section CSV writes.
+
+    `page`: a page of its own (a file under reports/), not a command's output pasted into a
+    terminal or a comment; markdown gives it `#` and `##` headings and lists its notes.
+    `alerts`: what a CI should flag (the github format writes them; tables show the same
+    facts in their rows and notes).
+    """
 
     kind: str
     heading: tuple[str, ...]
@@ -94,6 +116,8 @@ class Document:
     primary: str | None = None
     footer: tuple[str, ...] = ()
     title: str = ""            # a heading: `### title` in markdown, a first line elsewhere
+    page: bool = False
+    alerts: tuple[Alert, ...] = ()
 
     def section(self, key: str) -> Section:
         for section in self.sections:
@@ -102,5 +126,4 @@ class Document:
         raise KeyError(key)
 
     def with_sections(self, extra: Sequence[Section]) -> Document:
-        return Document(self.kind, self.heading, (*self.sections, *extra), self.meta,
-                        self.primary, self.footer, self.title)
+        return replace(self, sections=(*self.sections, *extra))

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TextIO
 
-from costlab.render.cells import format_cell, is_numeric
+from costlab.render.cells import right_aligned, table_cells
 from costlab.render.section import Column, Document, Section, text_columns
 from costlab.render.style import paint, paint_spans, verdict_style
 
@@ -49,9 +49,8 @@ def _tight_columns() -> Iterator[None]:
         tabulate_module.MIN_PADDING, tabulate_module.PRESERVE_WHITESPACE = saved
 
 
-def _cells(section: Section, columns: Sequence[Column]) -> list[list[str]]:
-    return [[format_cell(row.get(c.key), c.unit_of(row), c.digits) for c in columns]
-            for row in section.rows]
+def _align(columns: Sequence[Column], cells: Sequence[Sequence[str]]) -> list[str]:
+    return ["right" if right else "left" for right in right_aligned(columns, cells)]
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: str,
@@ -77,8 +76,8 @@ def _fit(section: Section, width: int) -> tuple[str, list[str], list[Column]]:
     dropped: list[str] = []
     levels = sorted({c.priority for c in columns if c.priority > 0}, reverse=True)
     while True:
-        cells = _cells(section, columns)
-        align = ["right" if is_numeric(c) else "left" for c in columns]
+        cells = table_cells(section.rows, columns)
+        align = _align(columns, cells)
         table = text_table([c.label for c in columns], cells, "simple", align)
         if _width(table) <= width or not levels:
             break
@@ -174,6 +173,7 @@ def write_terminal(document: Document, width: int | None = None, styled: bool = 
             lines.append(("", ""))
         if section.title:
             add([section.title], "section")
+        add(section.intro)
         if section.rows and text_columns(section.columns):
             table, dropped, shown = _fit(section, width)
             lines += _table_lines(table, section, shown, styled)
@@ -235,18 +235,24 @@ def _table_lines(table: str, section: Section, columns: Sequence[Column],
 
 
 def write_markdown(document: Document) -> str:
-    """Markdown: prose as paragraphs, each section a pipe table under its bold title."""
-    blocks = [f"### {document.title}"] if document.title else []
+    """Markdown: prose as paragraphs, each section a pipe table under its bold title. A page
+    (`Document.page`) has `#` and `##` headings, tables as tabulate pads them, and its notes
+    as lists; there a section without a table is a list under its title ("Notes:")."""
+    page = document.page
+    blocks = [f"{'#' if page else '###'} {document.title}"] if document.title else []
     blocks += list(document.heading)
     for section in document.sections:
-        if section.title:
-            blocks.append(f"**{section.title}**")
         columns = text_columns(section.columns)
-        if section.rows and columns:
-            align = ["right" if is_numeric(c) else "left" for c in columns]
-            blocks.append(text_table([c.label for c in columns], _cells(section, columns),
-                                     "pipe", align))
+        table = bool(section.rows and columns)
+        if section.title:
+            blocks.append(f"**{section.title}**" if not page else
+                          f"## {section.title}" if table else f"{section.title}:")
+        blocks += list(section.intro)
+        if table:
+            cells = table_cells(section.rows, columns)
+            blocks.append(text_table([c.label for c in columns], cells, "pipe",
+                                     _align(columns, cells), tight=not page))
         if section.notes:
-            blocks.append("\n".join(section.notes))
+            blocks.append("\n".join(f"- {n}" if page else n for n in section.notes))
     blocks += list(document.footer)
     return "\n\n".join(blocks) + "\n"

@@ -1,5 +1,5 @@
-"""JSON and CSV: raw values (exact integers, shapes as integer lists), a schema version, and
-one column per key in CSV."""
+"""JSON, CSV and Parquet: raw values (exact integers, shapes as integer lists), a schema
+version, and one column per key in CSV and Parquet."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import csv
 import io
 import json
 
-from costlab.render import Column, Document, Section, Unit, write
+import pytest
+
+from costlab.errors import OptionError
+from costlab.render import Column, Document, Section, Unit, resolve_format, write, write_file
 from costlab.render.section import SCHEMA_VERSION
 
 ROWS = ({"key": "macs", "value": 300_774_272, "shape": (1, 3, 224, 224), "_hidden": 1},
@@ -37,3 +40,20 @@ def test_csv_writes_the_primary_section_raw():
     table = list(csv.reader(io.StringIO(write(doc, "csv"))))
     assert table == [["key", "value", "shape"], ["macs", "300774272", "1x3x224x224"],
                      ["params", "3504872", ""]]
+
+
+def test_parquet_is_the_csv_section_with_exact_values_in_a_file(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    doc = Document("t", (), (Section("rows", "", COLUMNS, ROWS),))
+    with pytest.raises(OptionError, match=r"writes a file: give -o FILE\.parquet"):
+        write(doc, "parquet")                                   # bytes never go to a stream
+    write_file(doc, "parquet", str(tmp_path / "t.parquet"))
+    assert pq.read_table(tmp_path / "t.parquet").to_pylist() == [
+        {"key": "macs", "value": 300774272, "shape": [1, 3, 224, 224]},
+        {"key": "params", "value": 3504872, "shape": None}]
+
+
+def test_parquet_asks_for_a_file_before_anything_runs():
+    with pytest.raises(OptionError, match=r"give -o FILE\.parquet"):
+        resolve_format("parquet", "-")
+    assert resolve_format(None, "sweep.parquet") == "parquet"

@@ -64,3 +64,57 @@ def test_a_document_title_is_a_markdown_heading():
     doc = Document("t", ("line",), (), title="costlab check: ok")
     assert write(doc, "markdown").startswith("### costlab check: ok\n\nline\n")
     assert write(doc, "table").startswith("costlab check: ok\n\nline\n")
+
+
+def _page() -> Document:
+    columns = (Column("name", "name"), Column("n", "N", Unit.NUMBER),
+               Column("printed", "published", Unit.PRINTED),
+               Column("words", "as printed", Unit.PRINTED),
+               Column("macs", "MACs", Unit.SI, digits=1))
+    rows = ({"name": "x", "n": 1024, "printed": "569M", "words": "h w", "macs": 12_345_678},
+            {"name": "yy", "n": 0.75, "printed": "", "words": "4.2M", "macs": None})
+    return Document("t", ("A paragraph.",), (
+        Section("conventions", "Conventions", (), (), ("one", "two")),
+        Section("rows", "Computed", columns, rows, intro=("What the columns mean.",)),
+        Section("notes", "Notes", (), (), ("a note",))), title="A page", page=True)
+
+
+def test_a_page_in_markdown_has_headings_padded_tables_and_lists():
+    # Written by hand: `#` title, `##` over a table, "Label:" over a list, and the table as
+    # tabulate pads it (2 spaces beyond the widest header).
+    assert write(_page(), "markdown") == """\
+# A page
+
+A paragraph.
+
+Conventions:
+
+- one
+- two
+
+## Computed
+
+What the columns mean.
+
+| name   |    N |   published | as printed   |   MACs |
+|:-------|-----:|------------:|:-------------|-------:|
+| x      | 1024 |        569M | h w          |  12.3M |
+| yy     | 0.75 |             | 4.2M         |        |
+
+Notes:
+
+- a note
+"""
+
+
+def test_printed_figures_align_right_only_when_every_cell_is_a_number():
+    from costlab.render.cells import right_aligned
+    column = Column("p", "p", Unit.PRINTED)
+    assert right_aligned([column], [["569M"], [""], ["-1.7%"], ["4,210,088"]]) == [True]
+    assert right_aligned([column], [["569M"], ["Table 6"]]) == [False]
+    assert right_aligned([column], [[""], [""]]) == [False]     # nothing to align
+
+
+def test_an_intro_is_shown_by_every_text_writer():
+    for fmt in ("table", "markdown", "html", "latex"):
+        assert "What the columns mean." in write(_page(), fmt), fmt
