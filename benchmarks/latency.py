@@ -25,7 +25,7 @@ from torch.profiler import ProfilerActivity, profile
 from costlab.analyses.analysis import analyze_target
 from costlab.analyses.latency import measure_latency
 from costlab.analyses.layer_latency import hook_layers, layer_work
-from costlab.analyses.measure import materialize
+from costlab.analyses.measured_peak import materialize
 from costlab.analyses.roofline import time_call
 from costlab.choices import Device
 from costlab.models.resolve import resolve_model

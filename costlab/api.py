@@ -10,7 +10,7 @@ from typing import Any
 from torch import nn
 
 from costlab.analyses.analysis import Analysis, analyze, analyze_target, given_settings
-from costlab.analyses.measure import measure_peak
+from costlab.analyses.measured_peak import measure_peak
 from costlab.analyses.memory import MemoryAnalysis, analyze_memory
 from costlab.analyses.training import training_memory
 from costlab.models.resolve import resolve_model

@@ -28,7 +28,7 @@ from costlab.analyses.machine import (
     describe_machine,
     parse_device,
 )
-from costlab.analyses.measure import materialize
+from costlab.analyses.measured_peak import materialize
 from costlab.analyses.measurement import EXTRAS, Sources
 from costlab.analyses.memory import peak_memory
 from costlab.analyses.published import variant_matches

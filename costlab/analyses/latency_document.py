@@ -11,9 +11,9 @@ from typing import Any
 from costlab.analyses.latency import LatencyReport, latency_dict
 from costlab.render.section import Column, Document, Section, Unit
 
-__all__ = ["MODEL_COLUMNS", "LAYER_COLUMNS", "latency_document"]
+__all__ = ["LATENCY_MODEL_COLUMNS", "LATENCY_LAYER_COLUMNS", "latency_document"]
 
-MODEL_COLUMNS = (
+LATENCY_MODEL_COLUMNS = (
     Column("name", "model"), Column("macs", "MACs", Unit.SI),
     Column("median_ms", "median ms", Unit.FLOAT, digits=2),
     Column("iqr_ms", "IQR ms", Unit.FLOAT, digits=2), Column("runs", "runs", Unit.INT),
@@ -21,7 +21,7 @@ MODEL_COLUMNS = (
     Column("gmacs_per_s", "GMAC/s", Unit.FLOAT, digits=2),
     Column("predicted_ms", "roofline ms", Unit.FLOAT, digits=2))
 # The terminal leaves out the type first, then the achieved GMAC/s, when a table is too wide.
-LAYER_COLUMNS = (
+LATENCY_LAYER_COLUMNS = (
     Column("layer", "layer"), Column("type", "type", priority=2),
     Column("time_ms", "time ms", Unit.FLOAT, digits=3), Column("share", "share", Unit.SHARE),
     Column("macs", "MACs", Unit.SI), Column("bytes", "bytes", Unit.BYTES),
@@ -88,12 +88,12 @@ def latency_document(report: LatencyReport,
     notes += [check["text"] for check in proportionality]
     notes += [f"{m['name']}: timed in blocks of {m['runs_per_block']} runs; median and IQR "
               "are of the blocks' means" for m in models if m["runs_per_block"] > 1]
-    sections = [Section("models", "", MODEL_COLUMNS, tuple(models), tuple(notes))]
+    sections = [Section("models", "", LATENCY_MODEL_COLUMNS, tuple(models), tuple(notes))]
     timed = [m for m in models if "per_layer" in m]
     if timed:
         # the model column only when several models were timed per layer
-        columns = LAYER_COLUMNS if len(timed) == 1 else (Column("model", "model"),
-                                                         *LAYER_COLUMNS)
+        columns = LATENCY_LAYER_COLUMNS if len(timed) == 1 else (Column("model", "model"),
+                                                         *LATENCY_LAYER_COLUMNS)
         sections.append(Section("layers", "per layer", columns, tuple(layers),
                                 tuple(n for m in timed for n in _layer_notes(m))))
     else:

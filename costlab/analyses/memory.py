@@ -14,7 +14,7 @@ from costlab.trace.recorder import ModuleCall, TensorMeta, Trace
 from costlab.units import Shape, numel
 
 if TYPE_CHECKING:   # annotations only: neither module imports this one, and both load torch
-    from costlab.analyses.measure import MeasuredPeak
+    from costlab.analyses.measured_peak import MeasuredPeak
     from costlab.analyses.training import TrainingMemory
 
 __all__ = ["LayerMemory", "ResolutionMax", "LargestTensor", "Peak", "BlockBound",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from costlab.analyses.measure import MeasuredPeak
+from costlab.analyses.measured_peak import MeasuredPeak
 from costlab.analyses.memory import MemoryAnalysis
 from costlab.analyses.published import Comparison, published_record, published_section
 from costlab.analyses.report_document import (

@@ -278,7 +278,7 @@ class SweepResult:
     executor: str
 
 
-Progress = Callable[[int, int], None]
+SweepProgress = Callable[[int, int], None]
 
 
 def _scheduler_client(address: str) -> Any:
@@ -366,7 +366,7 @@ def _in_order(definition: SweepDefinition, configs: Sequence[Mapping[str, Scalar
 
 
 def run_sweep(definition: SweepDefinition, *, workers: int | None = None,
-              scheduler: str | None = None, progress: Progress | None = None) -> SweepResult:
+              scheduler: str | None = None, progress: SweepProgress | None = None) -> SweepResult:
     """Measures every configuration, in order whatever runs them: in this process for small
     sweeps (or `workers=1`), a local process pool of `workers` (the cores by default), or the
     Dask scheduler at `scheduler` (`$COSTLAB_SCHEDULER` when None)."""

@@ -17,7 +17,7 @@ from costlab.choices import DType, ParamConvention, parse_choice
 from costlab.errors import ConfigError, CostlabError, first_line
 
 __all__ = ["DEFAULT_LOCKFILE", "Budget", "ProjectConfig", "find_pyproject", "load_config",
-           "parse_limits", "parse_amount"]
+           "parse_limits", "budget_amount"]
 
 DEFAULT_LOCKFILE = "costlab.lock.json"
 _KEYS = ("lockfile", "tolerance", "params", "dtype", "budgets", "allow-imports")
@@ -57,7 +57,7 @@ def find_pyproject(start: Path | None = None) -> Path | None:
     return None
 
 
-def parse_amount(value: Any, where: str) -> int:
+def budget_amount(value: Any, where: str) -> int:
     """310000000, 310_000_000, "310M", "3.5M", "12 MB" or "8MiB" -> an exact integer, read by
     costlab.units (the grammar spec figures use too); a ConfigError naming `where` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -79,7 +79,7 @@ def parse_limits(limits: Mapping[str, Any], where: str) -> dict[str, int]:
         if key not in budget_keys():
             raise ConfigError(f"{where}: unknown key {key!r}; a budget's keys are "
                               f"{', '.join(budget_keys())}")
-        parsed[key.removeprefix("max_")] = parse_amount(value, f"{where} {key}")
+        parsed[key.removeprefix("max_")] = budget_amount(value, f"{where} {key}")
     return parsed
 
 

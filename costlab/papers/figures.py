@@ -22,7 +22,7 @@ __all__ = ["AccuracyPoint", "accuracy_points", "FigureData", "FIGURES", "figure_
            "figure_csvs", "draw_figures", "FIGURE11_NETWORKS", "FIGURE11_BATCH",
            "SEED001_MEMORY_MB"]
 
-Cell = str | int | float
+FigureValue = str | int | float
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ class FigureData:
     """The numbers a figure plots: one row per mark, written as the figure's CSV."""
 
     headers: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
+    rows: tuple[tuple[FigureValue, ...], ...]
 
-    def column(self, name: str) -> list[Cell]:
+    def column(self, name: str) -> list[FigureValue]:
         index = self.headers.index(name)
         return [row[index] for row in self.rows]
 

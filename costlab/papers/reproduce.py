@@ -79,11 +79,11 @@ def render_index(tables: dict[str, PaperTable]) -> str:
     return write(index_document(tables), "markdown")
 
 
-Progress = Callable[[int, int, str], None]   # (done, total, the table now computed)
+TableProgress = Callable[[int, int, str], None]   # (done, total, the table now computed)
 
 
 def reproduce(names: Sequence[str] = (), evaluator: Evaluator | None = None,
-              progress: Progress | None = None) -> dict[str, str]:
+              progress: TableProgress | None = None) -> dict[str, str]:
     """File name -> text: the reports named (all by default); with all of them, also the
     index and the CSV data behind every figure. `evaluator` shares analyses with another
     caller (the figures, the tests), a fresh one otherwise; `progress` hears of each table."""
@@ -102,7 +102,7 @@ def reproduce(names: Sequence[str] = (), evaluator: Evaluator | None = None,
 
 
 def write_reports(directory: Path, names: Sequence[str] = (), figures: bool = False,
-                  progress: Progress | None = None) -> list[Path]:
+                  progress: TableProgress | None = None) -> list[Path]:
     """Writes the reports (and, for all tables or with `figures`, the figures' PNG files),
     each atomically; the directory is made only once everything is computed."""
     texts = reproduce(names, progress=progress)
@@ -132,7 +132,7 @@ class Drift:
 
 def check_reports(directory: Path, names: Sequence[str] = (),
                   checked: list[str] | None = None,
-                  progress: Progress | None = None) -> list[Drift]:
+                  progress: TableProgress | None = None) -> list[Drift]:
     """Files in `directory` that are missing or differ from what the code computes now;
     `checked`, when given, receives the name of every file compared."""
     drifts = []

@@ -14,13 +14,13 @@ from costlab.papers.tables import Evaluator, PaperTable, paper_table, table_sect
 from costlab.render import Column, Unit
 from costlab.trace.recorder import Trace
 
-__all__ = ["Cell", "printed_table3", "by_input_resolution"]
+__all__ = ["CellReading", "printed_table3", "by_input_resolution"]
 
 BYTES = 2   # "we assume 16-bit floats for activations"
 
 
 @dataclass(frozen=True)
-class Cell:
+class CellReading:
     """One reading of a Table 3 cell: channels and bytes of the tensor it names."""
 
     label: str
@@ -56,10 +56,10 @@ _ALTERNATIVES: dict[str, list[tuple[str, dict[str, float | int]]]] = {
     "shufflenetv1": [("g=2 at 2x", {"alpha": 2.0, "groups": 2})]}
 
 
-def by_input_resolution(trace: Trace) -> dict[int, Cell]:
+def by_input_resolution(trace: Trace) -> dict[int, CellReading]:
     """Table 2's rows read the other way: each block's output channels counted at the
     resolution of its input (the largest per resolution), at 16 bits."""
-    found: dict[int, Cell] = {}
+    found: dict[int, CellReading] = {}
     for call in blocks_of(trace):
         if not call.inputs or not call.outputs or len(call.outputs[0].shape) != 4 \
                 or len(call.inputs[0].shape) != 4:
@@ -67,25 +67,25 @@ def by_input_resolution(trace: Trace) -> dict[int, Cell]:
         height, width = call.inputs[0].shape[2], call.inputs[0].shape[3]
         channels = call.outputs[0].shape[1]
         if height not in found or channels > found[height].channels:
-            found[height] = Cell("output channels at the block's input resolution", channels,
+            found[height] = CellReading("output channels at the block's input resolution", channels,
                                  channels * height * width * BYTES, call.path)
     return found
 
 
-Reading = tuple[str, dict[int, Cell]]
+Reading = tuple[str, dict[int, CellReading]]
 
 
 def _views(trace: Trace, prefix: str) -> list[Reading]:
     readings = []
     for view in ("blocks", "bottlenecks", "all"):
         label = f"{prefix}{view} view"
-        readings.append((label, {r.height: Cell(label, r.channels, r.bytes, r.tensor)
+        readings.append((label, {r.height: CellReading(label, r.channels, r.bytes, r.tensor)
                                  for r in largest_per_resolution(trace, view, "fp16")}))
     return readings
 
 
 def _judge_cell(printed: str, readings: list[Reading], height: int
-                ) -> tuple[Cell | None, Verdict, str]:
+                ) -> tuple[CellReading | None, Verdict, str]:
     channels_text, _, kb_text = printed.partition("/")
     kb = kb_text + "K"
     default = readings[0][1].get(height)
@@ -107,7 +107,7 @@ def _judge_cell(printed: str, readings: list[Reading], height: int
 
 
 def _judge_max(printed: str, readings: list[Reading], heights: set[int]
-               ) -> tuple[Cell, Verdict, str]:
+               ) -> tuple[CellReading, Verdict, str]:
     """The max row: the largest tensor over the printed resolutions, in each reading."""
     peaks = [(label, max((c for h, c in r.items() if h in heights), key=lambda c: c.bytes))
              for label, r in readings]
@@ -123,7 +123,7 @@ def _judge_max(printed: str, readings: list[Reading], heights: set[int]
         f"{label}: {cell.bytes:,} B" for label, cell in peaks[1:]) + ")"
 
 
-def _v2_7x7_note(printed: dict[int, str], readings: dict[str, dict[int, Cell]]) -> str:
+def _v2_7x7_note(printed: dict[int, str], readings: dict[str, dict[int, CellReading]]) -> str:
     """Why no rounding gives MobileNetV2's 7x7 cell while the column's others come out."""
     cell, other = readings["bottlenecks view"][7], readings[
         "output channels at the block's input resolution"][14]

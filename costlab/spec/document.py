@@ -63,7 +63,7 @@ _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 Identifier = Annotated[StrictStr, Field(pattern=_IDENTIFIER)]
 FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 Number = StrictInt | FiniteFloat
-Scalar = StrictInt | FiniteFloat | StrictStr | StrictBool
+StrictScalar = StrictInt | FiniteFloat | StrictStr | StrictBool
 _CHANNEL_KEYS = ("c", "out", "channels")
 
 
@@ -80,10 +80,10 @@ class InputDoc(_Strict):
 class ParamDoc(_Strict):
     """One parameter: its default, and the range or choices a value must lie in."""
 
-    default: Scalar
+    default: StrictScalar
     min: Number | None = None
     max: Number | None = None
-    choices: list[Scalar] | None = Field(None, min_length=1)
+    choices: list[StrictScalar] | None = Field(None, min_length=1)
     help: StrictStr = ""
 
     @model_validator(mode="after")
@@ -157,7 +157,7 @@ class ReportedDoc(_Strict):
     source: StrictStr | StrictInt
     metric: Literal[REPORTED_METRICS]  # type: ignore[valid-type]
     published: StrictStr | StrictInt | FiniteFloat
-    variant: dict[Identifier, Scalar] | None = None
+    variant: dict[Identifier, StrictScalar] | None = None
     table: StrictStr = ""
     note: StrictStr = ""
     convention: StrictStr | None = None

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from costlab.analyses.measure import measure_peak
+from costlab.analyses.measured_peak import measure_peak
 from costlab.analyses.training import (
     TrainingAnalysis,
     analyze_training,

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from costlab.analyses.metrics import counted_metrics
-from costlab.ci.budgets import find_pyproject, load_config, parse_amount
+from costlab.ci.budgets import budget_amount, find_pyproject, load_config
 from costlab.errors import ConfigError
 
 
@@ -25,7 +25,7 @@ from costlab.errors import ConfigError
     (3.5e6, 3_500_000),
 ])
 def test_amounts(value, expected):
-    assert parse_amount(value, "here") == expected
+    assert budget_amount(value, "here") == expected
 
 
 @pytest.mark.parametrize("value, words", [
@@ -39,7 +39,7 @@ def test_amounts(value, expected):
 ])
 def test_bad_amounts(value, words):
     with pytest.raises(ConfigError, match=words):
-        parse_amount(value, "here")
+        budget_amount(value, "here")
 
 
 def test_every_counted_metric_has_a_budget_key(tmp_path):
