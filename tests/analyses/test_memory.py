@@ -20,6 +20,7 @@ from costlab.choices import DType, parse_choice
 from costlab.count.engine import count_costs
 from costlab.errors import OptionError
 from costlab.trace.recorder import Trace, trace_module
+from tests.fixtures.containers import Looped, Stages
 
 
 def _chain() -> nn.Module:
@@ -173,25 +174,8 @@ def test_bad_dtype():
     assert [d.itemsize for d in DType] == [4, 2, 2, 1]       # fp32, fp16, bf16, int8
 
 
-class _Stages(nn.Sequential):
-    """An nn.Sequential under another class name, as a model may wrap its stages."""
-
-
-class _Looped(nn.Module):
-    """Its children run by a loop over a ModuleList (the ModuleList itself is never called)."""
-
-    def __init__(self, *blocks: nn.Module) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(blocks)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.layers:
-            x = block(x)
-        return x
-
-
-@pytest.mark.parametrize("stages, inner", [(nn.Sequential, ""), (_Stages, ""),
-                                           (_Looped, "layers.")])
+@pytest.mark.parametrize("stages, inner", [(nn.Sequential, ""), (Stages, ""),
+                                           (Looped, "layers.")])
 def test_a_container_is_found_by_structure_not_class_name(stages, inner):
     """A module that runs no op of its own around blocks stands for them: its blocks are the
     model's, whatever the container's class and however its forward runs them."""

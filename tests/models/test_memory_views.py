@@ -4,11 +4,11 @@ containers, and timm's give the reading of costlab's spec, whatever their module
 from __future__ import annotations
 
 import pytest
-import torch
 from torch import nn
 
 from costlab.analyses.memory import block_bound, largest_per_resolution
 from costlab.trace.recorder import Trace, trace_module
+from tests.fixtures.containers import Looped, Stages
 
 torchvision = pytest.importorskip("torchvision")
 timm = pytest.importorskip("timm")
@@ -36,27 +36,10 @@ def _rows(trace: Trace, view: str) -> list[tuple[int, int, int]]:
     return [(r.height, r.channels, r.bytes) for r in largest_per_resolution(trace, view, "fp16")]
 
 
-class Stages(nn.Sequential):
-    """torchvision's features under another class name, the same structure."""
-
-
-class Looped(nn.Module):
-    """torchvision's features run by a loop over a ModuleList."""
-
-    def __init__(self, layers: nn.Sequential) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-
 def _torchvision(wrap: type[nn.Module] | None) -> Trace:
     model = torchvision.models.mobilenet_v2()
-    if wrap is not None:
-        model.features = wrap(model.features) if wrap is Looped else wrap(*model.features)
+    if wrap is not None:   # torchvision's features, the same structure in another container
+        model.features = wrap(*model.features)
     return trace_module(model, [(1, 3, 224, 224)])
 
 
