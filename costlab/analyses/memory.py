@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from costlab.analyses.structure import blocks_of, is_single_layer
 from costlab.choices import DType, View, parse_choice
-from costlab.count.engine import ModelCost, op_cost
-from costlab.trace.recorder import ModuleCall, TensorMeta, Trace
+from costlab.count.engine import ModelCost
+from costlab.trace.recorder import TensorMeta, Trace
 from costlab.units import Shape, numel
 
 if TYPE_CHECKING:   # annotations only: neither module imports this one, and both load torch
@@ -69,38 +70,10 @@ def spatial_size(shape: Shape) -> tuple[int, int] | None:
     return None
 
 
-def blocks_of(trace: Trace) -> list[ModuleCall]:
-    """The calls of the model's blocks: its children, with a Sequential child (a row repeated
-    n times) standing for its own children."""
-    children = [c for c in trace.calls if c.depth == 1]
-    blocks = []
-    for call in children:
-        if call.module_type == "Sequential":
-            blocks += [c for c in trace.calls if c.depth == 2
-                       and c.path.startswith(call.path + ".")]
-        else:
-            blocks.append(call)
-    return sorted(blocks, key=lambda c: c.first_event)
-
-
-def is_single_layer(trace: Trace, call: ModuleCall) -> bool:
-    """Whether exactly one MAC-carrying op (a conv, a linear, a matmul) runs inside `call`, as
-    in conv + norm + activation: one layer whatever its class (torchvision's
-    Conv2dNormActivation, timm's ConvNormAct, costlab's ConvBNAct), so its output is not a
-    "bottleneck tensor". A module in which two or more run is a composite block; one in which
-    none runs (pooling, flatten) is part of the head, whose pooled 1x1 tensor Table 3 lists.
-    """
-    mac_ops = 0
-    for event in trace.events[call.first_event:call.end_event]:
-        cost = op_cost(event)
-        if cost is not None and cost.macs > 0:
-            mac_ops += 1
-            if mac_ops > 1:
-                return False
-    return mac_ops == 1
-
-
 def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
+    """The tensors a view counts, each with where it was made. The blocks, single layers and
+    containers behind the `blocks` and `bottlenecks` views come from the model's structure,
+    never from a class name (costlab/analyses/structure.py)."""
     if view is View.ALL:
         for event in trace.events:
             for out in event.outputs:

@@ -18,9 +18,14 @@ a sweep row shows that the block contributes, measured on a trace of the block a
   output is a view of a larger storage, one that views its input as larger than it is, or
   one that ignores its input is not kept;
 - the largest tensor: the largest block's;
-- Table 3's largest tensor per resolution under each view: the block's candidates, with the
-  ones that view the block's input (flatten's output is the pooled tensor) counted only
-  when that storage was not counted before, as `largest_per_resolution` dedupes storages.
+- Table 3's largest tensor per resolution under each view: the candidates of the blocks the
+  block gives the model (`structure.blocks_within` on its own trace: the model's structure
+  decides, as in `blocks_of`), with the ones that view the block's input (flatten's output
+  is the pooled tensor) counted only when that storage was not counted before, as
+  `largest_per_resolution` dedupes storages. A block that passes its input through adds
+  nothing to the unit before it; one that would join it (a norm or an activation after a
+  single layer) is not kept, nor is a row whose repeats `structure.one_block` reads as one
+  block rather than as a row.
 
 A configuration with a block not kept, a metric not composed here (latency, training), an
 import-path or zoo model, or anything that fails falls back to the full analysis, so a row is
@@ -42,17 +47,25 @@ from costlab.analyses.memory import (
     LargestTensor,
     Peak,
     ResolutionMax,
-    is_single_layer,
     largest_tensor,
     peak_memory,
     spatial_size,
 )
 from costlab.analyses.published import Comparison, FigureSources, judge_reported
+from costlab.analyses.structure import (
+    blocks_within,
+    is_layer_tail,
+    is_single_layer,
+    mac_classes,
+    one_block,
+    passes_through,
+)
 from costlab.blocks.build import BlockStep, build_block, check_pixels, input_shape, plan_blocks
 from costlab.blocks.context import BuildContext
 from costlab.choices import DType, ParamConvention, View, parse_choice
 from costlab.count.engine import ModelCost, Totals, count_costs
 from costlab.count.params import count_params
+from costlab.count.rules import OpClass
 from costlab.spec.catalog import load_named_spec
 from costlab.spec.schema import Scalar, resolve_params
 from costlab.trace.inputs import InputSpec
@@ -95,6 +108,8 @@ class BlockCost:
     peak_elements: int
     largest_elements: int
     out_is_input: bool            # the output views the block's input storage
+    passes_through: bool          # runs no op: adds nothing to the unit before it
+    mac_classes: tuple[OpClass, ...]   # what `one_block` reads of a row's repeats
     views: Mapping[View, _ViewPart]
 
 
@@ -207,33 +222,29 @@ def _block_cost(step: BlockStep, module: nn.Module, shape: Shape, file: str
     if any(e.module in trace.batch_norms and any(t.tid == x.tid for t in e.inputs)
            for e in trace.events):
         return None
+    root = next(c for c in trace.calls if c.depth == 0)
+    if is_layer_tail(trace, root):
+        return None
     cost = count_costs(trace)
     largest = largest_tensor(trace, DType.INT8)   # 1 byte per element: elements
-    top_sequential = step.repeat is None and type(module).__name__ == "Sequential"
+    passes = passes_through(root)
     return BlockCost(
         y.shape, cost.totals.macs, cost.totals.elementwise,
         {c: sum(count_params(trace, c).values()) for c in ParamConvention},
         peak_memory(trace, DType.INT8).bytes, 0 if largest is None else largest.elements,
-        y.storage == x.storage,
-        {view: _view_part(trace, view, x, y, top_sequential) for view in _VIEWS})
-
-
-def _blocks(trace: Trace, top_sequential: bool) -> list[ModuleCall]:
-    """The calls `memory.blocks_of` takes for this block in the whole model: the block, or
-    the children of a Sequential row."""
-    if top_sequential:
-        return sorted((c for c in trace.calls if c.depth == 1), key=lambda c: c.first_event)
-    return [c for c in trace.calls if c.depth == 0][:1]
+        y.storage == x.storage, passes, mac_classes(trace, root),
+        {view: _ViewPart((), None, False) if passes else _view_part(trace, view, x, y, root)
+         for view in _VIEWS})
 
 
 def _view_part(trace: Trace, view: View, x: TensorMeta, y: TensorMeta,
-               top_sequential: bool) -> _ViewPart:
+               root: ModuleCall) -> _ViewPart:
     tensors: list[tuple[TensorMeta, str]] = []
     if view is View.ALL:
         tensors = [(t, e.module) for e in trace.events for t in e.outputs
                    if t.kind == "activation"]
     else:
-        for call in _blocks(trace, top_sequential):
+        for call in blocks_within(trace, root):
             if view is View.BLOCKS or not is_single_layer(trace, call):
                 tensors += [(t, call.path) for t in call.outputs]
     best: dict[tuple[int, int], _Candidate] = {}
@@ -316,12 +327,17 @@ def compose(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | No
     config = resolve_params(spec, settings)
     shape = first = input_shape(spec, config)
     blocks: list[tuple[str, BlockCost]] = []
+    rows: dict[str, list[BlockCost]] = {}
     for step in plan_blocks(spec, config):
         cost = cache.block(step, shape, config, spec.file)
-        if cost is None:
-            return None
+        if cost is None or (cost.passes_through and (not blocks or step.repeat is not None)):
+            return None   # not kept, or not a unit of its own where it stands
         blocks.append((step.path, cost))
+        if step.repeat is not None:
+            rows.setdefault(step.row, []).append(cost)
         shape = cost.out_shape
+    if any(one_block([b.mac_classes for b in row]) for row in rows.values()):
+        return None       # repeats read as one block: the row is not a row of blocks
     convention = parse_choice(ParamConvention, params)
     size = parse_choice(DType, dtype).itemsize
     per_convention = {c: sum(b.params[c] for _, b in blocks) for c in ParamConvention}

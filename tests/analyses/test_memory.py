@@ -20,6 +20,7 @@ from costlab.choices import DType, parse_choice
 from costlab.count.engine import count_costs
 from costlab.errors import OptionError
 from costlab.trace.recorder import Trace, trace_module
+from tests.fixtures.containers import Looped, Stages
 
 
 def _chain() -> nn.Module:
@@ -53,7 +54,9 @@ def test_chain():
     peak = peak_memory(trace, "fp32")
     assert peak.bytes == 1600 * 4 and peak.module == "1"
     assert naive_bytes(trace, "fp32") == (800 + 800 + 400) * 4
-    assert block_bound(trace, "fp16").bytes == (800 + 800) * 2       # relu: in + out
+    # conv + relu is one layer (in 300, out 800: 1100), then conv (in 800, out 400: 1200)
+    bound = block_bound(trace, "fp16")
+    assert (bound.bytes, bound.block) == ((800 + 400) * 2, "2")
     [row] = largest_per_resolution(trace, "all", "fp16")
     assert (row.height, row.channels, row.elements, row.bytes, row.tensor) == (10, 8, 800, 1600,
                                                                                "0")
@@ -169,3 +172,51 @@ def test_bad_dtype():
     with pytest.raises(OptionError, match="unknown dtype 'fp8'; one of fp32, fp16, bf16, int8"):
         parse_choice(DType, "fp8")
     assert [d.itemsize for d in DType] == [4, 2, 2, 1]       # fp32, fp16, bf16, int8
+
+
+@pytest.mark.parametrize("stages, inner", [(nn.Sequential, ""), (Stages, ""),
+                                           (Looped, "layers.")])
+def test_a_container_is_found_by_structure_not_class_name(stages, inner):
+    """A module that runs no op of its own around blocks stands for them: its blocks are the
+    model's, whatever the container's class and however its forward runs them."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), stages(_Residual(), _Residual()),
+                          nn.AdaptiveAvgPool2d(1))
+    trace = trace_module(model, [(1, 3, 8, 8)])
+    assert [c.path for c in blocks_of(trace)] == ["0", f"1.{inner}0", f"1.{inner}1", "2"]
+    # the second residual block's 4 x 8 x 8 output (both are 4 x 8 x 8: the first made wins
+    # a tie) and the pooled 4 x 1 x 1
+    rows = largest_per_resolution(trace, "bottlenecks", "fp16")
+    assert [(r.height, r.channels, r.bytes, r.tensor) for r in rows] == [
+        (8, 4, 4 * 8 * 8 * 2, f"1.{inner}0"), (1, 4, 4 * 2, "2")]
+
+
+def test_norm_and_activation_siblings_join_their_single_layer():
+    """conv, batch norm and ReLU as three sibling modules are one layer, as in
+    Conv2dNormActivation: the norm and the ReLU are no blocks of their own."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4),
+                          nn.ReLU(), nn.Identity(), _Residual(), nn.AdaptiveAvgPool2d(1))
+    trace = trace_module(model, [(1, 3, 8, 8)])
+    blocks = blocks_of(trace)
+    assert [c.path for c in blocks] == ["0", "4", "5"]    # Identity adds nothing to layer 0
+    relu = next(c for c in trace.calls if c.path == "2")
+    assert is_single_layer(trace, blocks[0]) and blocks[0].outputs == relu.outputs
+    rows = largest_per_resolution(trace, "bottlenecks", "fp16")
+    assert [(r.height, r.channels, r.tensor) for r in rows] == [(8, 4, "4"), (1, 4, "5")]
+    # the layer is in 3 x 8 x 8 = 192, out 4 x 8 x 8 = 256; the residual block 256 + 256
+    bound = block_bound(trace, "int8")
+    assert (bound.bytes, bound.block) == (512, "4")
+
+
+def test_a_factorized_convolution_is_one_block_like_layers_a_row():
+    """Two chained layers: a depthwise and a pointwise conv are one block (MobileNetV1's
+    depthwise separable convolution); two like convs are a row of two layers (VGG's)."""
+    separable = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4), nn.Conv2d(4, 8, 1))
+    row = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.Conv2d(4, 8, 3, padding=1))
+    for body, blocks in ((separable, ["1"]), (row, ["1.0", "1.1"])):
+        model = nn.Sequential(nn.Conv2d(3, 4, 1), body, nn.AdaptiveAvgPool2d(1))
+        trace = trace_module(model, [(1, 3, 8, 8)])
+        assert [c.path for c in blocks_of(trace)] == ["0", *blocks, "2"]
+    # the separable block's 8 x 8 x 8 output is a bottleneck tensor; the row's layers are not
+    rows = largest_per_resolution(trace_module(nn.Sequential(nn.Conv2d(3, 4, 1), separable),
+                                               [(1, 3, 8, 8)]), "bottlenecks", "fp16")
+    assert [(r.height, r.channels, r.bytes) for r in rows] == [(8, 8, 8 * 8 * 8 * 2)]

@@ -105,6 +105,37 @@ def test_a_batch_norm_on_the_previous_block_is_not_composed(write_spec):
     assert row.values == dict(measure(Variant(path, {}), params="folded").values)
 
 
+# Table 3 figures at every resolution, which no view gives, so that each view's maxima are
+# judged and shown: a row of like convs (a row of layers), a depthwise separable block, a row
+# of bottlenecks, a linear with its activation (one layer) and a dropout after it (adding
+# nothing to it).
+VIEWS_SPEC = TOY_SPEC.replace("  - {op: conv, c: 16, s: 2}",
+                              "  - {op: conv, c: 16, s: 2, n: 2}") \
+    .replace("  - {op: linear, out: num_classes}",
+             "  - {op: linear, out: 48, act: relu}\n  - {op: dropout}\n"
+             "  - {op: linear, out: num_classes}") + "reported:\n" + "".join(
+        f'  - {{source: "x", table: Table 3, metric: max_channels, at: {at}, published: 7}}\n'
+        for at in ("16x16", "8x8", "1x1"))
+
+
+def test_table3_maxima_compose_as_the_model_structure_reads_them(write_spec):
+    path = str(write_spec(VIEWS_SPEC))
+    _same(path, {}, BlockCache())
+    _same(path, {"alpha": 0.5}, BlockCache())
+
+
+def test_an_activation_row_after_a_layer_is_not_composed(write_spec):
+    # the activation joins the conv row before it (one layer), which a trace of the
+    # activation alone cannot see
+    path = str(write_spec(TOY_SPEC.replace("  - {op: conv, c: 16, s: 2}",
+                                           "  - {op: conv, c: 16, s: 2, act: none}\n"
+                                           "  - {op: act, fn: relu}")))
+    cache = BlockCache()
+    assert compose(path, {}, None, "torch", "fp32", cache) is None
+    row = evaluate(path, {}, None, "torch", "fp32", cache)
+    assert row.values == dict(measure(Variant(path, {})).values)
+
+
 def test_an_error_row_is_the_full_analysis_error(toy_spec):
     row = evaluate(toy_spec, {"resolution": 2}, None, "torch", "fp32", BlockCache())
     with pytest.raises(CostlabError) as error:
