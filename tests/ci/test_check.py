@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import costlab
+import costlab.api
 from tests.conftest import TOY_SPEC
+from tests.formulas import torch_stage_params, toy_macs
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDER = TOY_SPEC.replace("{op: conv, c: 16, s: 2}", "{op: conv, c: 24, s: 2}")
@@ -51,9 +52,8 @@ def test_unchanged_project_passes(project, run_cli):
 
 
 def test_a_widened_layer_fails_naming_model_metric_and_change(project, run_cli):
-    old = costlab.analyze(str(project / "specs" / "toy.yaml"), depth=1)
     (project / "specs" / "toy.yaml").write_text(WIDER.lstrip())
-    new = costlab.analyze(str(project / "specs" / "toy.yaml"), depth=1)
+    old, new = toy_macs(stem_channels=16), toy_macs(stem_channels=24)   # by hand
     result = run_cli("check", "--format", "markdown")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == "### costlab check: failed (2 models, 6 metrics)"
@@ -63,18 +63,15 @@ def test_a_widened_layer_fails_naming_model_metric_and_change(project, run_cli):
     assert [cell.startswith(":") for cell in alignment] == [True, True, False, False, False, True]
     assert len({len(line) for line in table}) == 1            # aligned in a terminal too
     rows = {(r[0], r[1]): r for r in _table(result.stdout)}
-    change = (new.totals["macs"] - old.totals["macs"]) / old.totals["macs"] * 100
-    assert rows["toy", "macs"] == ["toy", "macs", f"{old.totals['macs']:,}",
-                                   f"{new.totals['macs']:,}", f"{change:+.2f}%", "grew"]
-    assert rows["toy", "params"][3] == f"{new.totals['params']:,}"
-    # the stage that grew most, worked out from the two layer tables
-    growth = {a.path: b.macs - a.macs for a, b in
-              zip(old.cost.layers, new.cost.layers, strict=True)}
-    stage = max(growth, key=growth.__getitem__)
-    before = next(r.macs for r in old.cost.layers if r.path == stage)
-    after = next(r.macs for r in new.cost.layers if r.path == stage)
-    assert (f"- **toy**: macs, flops, params grew past the 0% tolerance; grew most in {stage}: "
-            f"macs {before:,} -> {after:,}") in _prose(result.stdout)
+    change = (new - old) / old * 100
+    assert rows["toy", "macs"] == ["toy", "macs", f"{old:,}", f"{new:,}", f"{change:+.2f}%",
+                                   "grew"]
+    params = sum(torch_stage_params("toy").values())           # torch's count, widened
+    assert rows["toy", "params"][3] == f"{params:,}"
+    # the stage that grew most: the stem, 16 x 16 x 3 x 3 x 3 MACs per output channel, 8 more
+    # channels (the depthwise separable layer after it grows by 8 x 8 x (9 + 32) x 8 only)
+    assert (f"- **toy**: macs, flops, params grew past the 0% tolerance; grew most in conv1: "
+            f"macs {16 * 16 * 27 * 16:,} -> {16 * 16 * 27 * 24:,}") in _prose(result.stdout)
     assert "To accept the new costs, rewrite the lock file: costlab snapshot -o " \
            "costlab.lock.json" in _prose(result.stdout)
 
@@ -97,7 +94,7 @@ def test_a_smaller_model_passes_and_says_so(project, run_cli):
 
 
 def test_an_exceeded_budget_fails_with_a_clear_line(project, run_cli):
-    macs = costlab.analyze("toy").totals["macs"]
+    macs = toy_macs()    # by hand
     (project / "pyproject.toml").write_text(
         f"[tool.costlab.budgets.toy]\nmax_macs = {macs - 1}\nmax_params = '1G'\n")
     result = run_cli("check", "--format", "markdown")
