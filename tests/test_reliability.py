@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from costlab.render.files import write_atomic
 from tests.conftest import TOY_SPEC
 
 TOY = textwrap.dedent(TOY_SPEC).lstrip()
@@ -337,6 +338,30 @@ def test_snapshot_writes_the_lock_through_a_temporary_file(run_cli, project, mon
     assert (project / "lock.json").read_bytes() == before
     assert sorted(p.name for p in project.iterdir()) == ["lock.json", "pyproject.toml",
                                                         "toy.yaml"]
+
+
+def test_a_pipe_or_device_is_written_in_place_never_replaced(run_cli, tmp_path):
+    """`-o /dev/null` run as root must not turn the device into a file: a FIFO stands in for
+    it (a reader is open first, so the write neither blocks nor hangs)."""
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert run_cli("report", "lenet5", "--format", "csv", "-o", str(fifo)).exit_code == 0
+        received = os.read(reader, 1 << 16).decode()
+    finally:
+        os.close(reader)
+    assert received.startswith("layer,type,") and "conv1" in received
+    assert fifo.is_fifo() and [p.name for p in tmp_path.iterdir()] == ["out.fifo"]
+
+
+def test_a_symbolic_link_stays_a_link(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomic(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
 
 
 # --- 7. stdout is not protected ------------------------------------------------------------

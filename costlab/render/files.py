@@ -20,9 +20,21 @@ def write_atomic(path: Path | str, content: str | bytes, *,
                  error: type[CostlabError] = OptionError) -> None:
     """Writes `content` to a temporary file in `path`'s directory, then renames it over `path`
     (os.replace is atomic on one file system). Raises `error` naming the file, with one line,
-    when the directory is missing or not writable; no directory is created."""
+    when the directory is missing or not writable; no directory is created. A symbolic link
+    stays a link (the file it names is replaced); a device or a pipe (`-o /dev/null`, a FIFO)
+    is written in place, never replaced by a file (which, run as root, would replace the
+    device itself)."""
     target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()
     data = content.encode("utf-8") if isinstance(content, str) else content
+    if target.exists() and not target.is_file():
+        try:
+            with target.open("wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise error(f"cannot write {target}: {exc.strerror}") from None
+        return
     try:
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                          suffix=".tmp")

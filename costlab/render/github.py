@@ -13,9 +13,16 @@ def _escape(message: str) -> str:
     return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _escape_property(value: str) -> str:
+    """A property value (file=, title=) escapes ':' and ',' too, which would end it: a lock
+    entry such as `mobilenetv1:alpha=0.25,resolution=128` in a title."""
+    return _escape(value).replace(":", "%3A").replace(",", "%2C")
+
+
 def _command(alert: Alert) -> str:
-    file = f"file={alert.file}," if alert.file else ""
-    return f"::{alert.level} {file}title={alert.title}::{_escape(alert.message)}"
+    file = f"file={_escape_property(alert.file)}," if alert.file else ""
+    return f"::{alert.level} {file}title={_escape_property(alert.title)}::" \
+           f"{_escape(alert.message)}"
 
 
 def write_github(document: Document) -> str:

@@ -181,8 +181,8 @@ def test_github_format_annotates_each_failing_model(project, run_cli, monkeypatc
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert [line.split("::")[1] for line in lines] == [
-        "error file=costlab.lock.json,title=costlab check: toy costs more",
-        "error file=costlab.lock.json,title=costlab check: toy:alpha=0.5 costs more"]
+        "error file=costlab.lock.json,title=costlab check%3A toy costs more",   # ':' escaped
+        "error file=costlab.lock.json,title=costlab check%3A toy%3Aalpha=0.5 costs more"]
     assert lines[0].split("::")[2].startswith("toy: macs 1,946,944 -> ")
     assert "%0A" not in lines[0] and "past the 0%25 tolerance" in lines[0]   # % escaped
 
