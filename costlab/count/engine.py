@@ -143,7 +143,9 @@ def _row(path: str, costs: list[tuple[OpEvent, OpCost]], call: ModuleCall | None
     else:  # a container's own ops (a residual add): shapes of those ops
         activations = [t for e, _ in costs for t in e.inputs if t.kind not in ("param", "buffer")]
         input_shape = activations[0].shape if activations else None
-        outs = [t for e, _ in costs for t in e.outputs]
+        # an op's first output is its result; the others are side outputs (batch norm's
+        # saved statistics, max pooling's indices), not what the module passes on
+        outs = [e.outputs[0] for e, _ in costs if e.outputs]
         output_shape = outs[-1].shape if outs else None
     # The first op that knows its window (a conv or a pooling) gives the row's geometry.
     geometry = next((c.geometry for _, c in costs if c.geometry is not None), None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from costlab.blocks.build import build_model
@@ -111,3 +113,24 @@ def test_rows_carry_the_geometry_their_rules_report():
         ((3, 3), (2, 2), None),    # pooling has no groups
         ((2, 2), (2, 2), None),    # stride left out: the kernel, as ATen defaults it
         (None, None, None)]        # an activation slides no window
+
+
+class _NormThenAct(nn.BatchNorm2d):
+    """timm's BatchNormAct2d: the module runs batch norm itself, then its child activation."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels)
+        self.act = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(F.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                     self.bias, False, 0.1, self.eps))
+
+
+def test_a_module_with_its_own_op_passes_on_the_ops_result_not_its_side_outputs():
+    # batch norm's saved mean and inverse std (8 values each) are side outputs: the row's
+    # output is the 1 x 8 x 14 x 14 normalized map, (8 + 8) x 14 x 14 in Table A1's terms
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), _NormThenAct(8)).eval()
+    rows = {r.path: r for r in count_costs(trace_module(model, [(1, 3, 16, 16)])).layers}
+    assert rows["1"].output_shape == (1, 8, 14, 14)
+    assert rows["1"].feature_map_elements == (8 + 8) * 14 * 14
