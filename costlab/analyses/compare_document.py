@@ -9,6 +9,7 @@ from typing import Any
 from costlab.analyses.compare import CostComparison, line_up_stages
 from costlab.analyses.measurement import Measurement
 from costlab.analyses.metrics import MetricKind, stage_figures
+from costlab.errors import OptionError
 from costlab.render.section import Column, Document, Section, Unit
 
 __all__ = ["row_labels", "comparison_document", "stages_document"]
@@ -98,7 +99,11 @@ def stages_document(comparison: CostComparison) -> Document:
     lined = line_up_stages(comparison.rows)
     models = comparison.rows
     base = models.index(comparison.baseline)
-    figures = stage_figures()
+    figures = stage_figures(comparison.metrics)   # of the metrics asked for
+    if not figures:
+        raise OptionError(f"--per-stage compares {', '.join(m.key for m in stage_figures())} "
+                          f"per stage; none of {', '.join(m.key for m in comparison.metrics)} "
+                          "has a per-stage figure")
     columns = [Column("stage", "stage")]
     for metric in figures:
         for i in range(1, len(models) + 1):

@@ -146,6 +146,18 @@ def test_per_stage_lines_up_one_family(run_cli):
     assert max(len(line) for line in table.splitlines()) <= 100
 
 
+def test_per_stage_shows_the_stage_figures_of_the_metrics_asked_for(run_cli):
+    only_macs = run_cli("compare", "lenet5", "lenet5:num_classes=20", "--per-stage",
+                        "--metrics", "macs", "--format", "csv")
+    assert only_macs.exit_code == 0
+    assert only_macs.stdout.splitlines()[0] == "stage,macs_1,macs_2,macs_2_ratio"
+    result = run_cli("compare", "lenet5", "lenet5:num_classes=20", "--per-stage",
+                     "--metrics", "peak_bytes")
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        "costlab: error: --per-stage compares macs, params per stage; none of peak_bytes has "
+        "a per-stage figure")
+
+
 def test_per_stage_refuses_other_families(run_cli):
     result = run_cli("compare", "mobilenetv1", "mobilenetv2", "--per-stage")
     assert result.exit_code == 2 and result.stdout == ""
