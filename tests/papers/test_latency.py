@@ -1,4 +1,5 @@
-"""Seed 001's 'time is proportional to MACs', checked on a hand-made measurement."""
+"""Seed 001's 'time is proportional to MACs' (costlab/papers/latency.py), set beside a
+hand-made measurement."""
 
 from __future__ import annotations
 
@@ -24,20 +25,20 @@ def _model(name: str, macs: int, median_ms: float) -> ModelLatency:
     return ModelLatency(name, 1, macs, median_ms, 0.1, 10, 1.0)
 
 
-def test_claim_judged_with_the_seeds_timings_and_ours() -> None:
-    claim = seed001_proportionality(_report(
+def test_proportionality_set_beside_the_seeds_timings_and_ours() -> None:
+    found = seed001_proportionality(_report(
         _model("mobilenetv2_reduced_001", 122_296_832, 4.0),
         _model("mobilenetv2_standard_001", 310_495_616, 10.0)))
-    assert claim is not None
-    assert claim.macs_ratio == pytest.approx(310_495_616 / 122_296_832)   # 2.54x
-    assert claim.epoch_ratio == pytest.approx(467 / 51)                   # 9.16x
-    assert claim.test_ratio == pytest.approx(467 / 4)
-    assert claim.measured_ratio == pytest.approx(10.0 / 4.0)
-    text = proportionality_dict(claim)["text"]
+    assert found is not None
+    assert found.macs_ratio == pytest.approx(310_495_616 / 122_296_832)   # 2.54x
+    assert found.epoch_ratio == pytest.approx(467 / 51)                   # 9.16x
+    assert found.test_ratio == pytest.approx(467 / 4)
+    assert found.measured_ratio == pytest.approx(10.0 / 4.0)
+    text = proportionality_dict(found)["text"]
     assert "MACs 2.54x" in text and "= 9.16x" in text and "one forward pass: 2.50x" in text
 
 
-def test_no_claim_without_both_networks() -> None:
+def test_no_proportionality_without_both_networks() -> None:
     assert seed001_proportionality(_report(_model("mobilenetv2", 300_774_272, 50.0))) is None
 
 
