@@ -82,7 +82,7 @@ def latency_document(report: LatencyReport,
     data = latency_dict(report)
     models = data.pop("models")
     layers = data.pop("layers")
-    notes = [_published_note(p) for p in data["published"]]
+    notes = [_published_note(p) for p in data["published_ratios"]]
     if len(models) > 1:
         notes.append(_spearman_note(data["spearman"], "models"))
     notes += [check["text"] for check in proportionality]

@@ -52,7 +52,7 @@ def test_json_fields() -> None:
         "layer": "features.0.conv", "time_ms": 0.5, "share": 0.25, "macs": 2_000_000,
         "bytes": 1_000_000, "intensity": 2.0, "predicted_ms": 0.2, "bound": "compute"}
     assert data["spearman"] == {"macs": None, "roofline": None, "across": "models", "n": 2}
-    assert data["published"][0]["published_ratio"] == pytest.approx(75 / 113)
+    assert data["published_ratios"][0]["published_ratio"] == pytest.approx(75 / 113)
 
 
 def test_table_notes() -> None:
