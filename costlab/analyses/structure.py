@@ -29,6 +29,7 @@ pass), never from a class name: which module calls are blocks, single layers or 
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -144,12 +145,7 @@ class ModelStructure:
             else:
                 self._parent[id(call)] = parent
                 self._children.setdefault(id(parent), []).append(call)
-        # When each tensor was first returned by a module that runs an op, or given to the model
-        self._returned: dict[int, int] = {t.storage: -1 for t in trace.inputs}
-        for call in trace.calls:
-            for out in call.outputs if not passes_through(call) else ():
-                self._returned[out.storage] = min(self._returned.get(out.storage, call.end_event),
-                                                  call.end_event)
+        self._returned: dict[int, int] | None = None
         self._units: dict[int, list[_Unit]] = {}
         self._own: dict[int, list[_Unit] | None] = {}
         self._parts: dict[int, list[_Unit] | None] = {}
@@ -208,8 +204,8 @@ class ModelStructure:
             return self._units[id(call)]
         units: list[_Unit] = []
         for child in self._children.get(id(call), []):
-            if passes_through(child) and self._returned.get(
-                    child.outputs[0].storage, child.end_event + 1) <= child.first_event:
+            if passes_through(child) and self._returned_by(child.outputs[0].storage) \
+                    <= child.first_event:
                 continue                   # hands on a tensor a module made: adds nothing
             before = units[-1].call if units else None
             if before is not None and _follows(before, child) and self._ops.is_tail(child) \
@@ -219,6 +215,16 @@ class ModelStructure:
             units.append(_Unit((child,)))
         self._units[id(call)] = units
         return units
+
+    def _returned_by(self, storage: int) -> float:
+        """When a module that runs an op first returned the tensor (-1: the model's input)."""
+        if self._returned is None:
+            self._returned = {t.storage: -1 for t in self.trace.inputs}
+            for call in self.trace.calls:
+                for out in call.outputs if not passes_through(call) else ():
+                    self._returned[out.storage] = min(
+                        self._returned.get(out.storage, call.end_event), call.end_event)
+        return self._returned.get(storage, math.inf)
 
     def _parts_of(self, call: ModuleCall) -> list[_Unit] | None:
         """The units `call` stands for, or None when it is a block (see the module
@@ -250,14 +256,15 @@ class ModelStructure:
         (runs the same MAC ops in order): the repeat that changes the shape drops the skip
         connection its like repeats carry (EfficientNetV2's fused blocks)."""
         parent = self._parent.get(id(call))
-        if parent is None or not all(len(self._ops.mac_classes(block, 2)) <= 1
-                                     for block in self._blocks_of(parts)):
+        siblings = [] if parent is None else [
+            unit.members[0] for unit in self._units_of(parent)
+            if len(unit.members) == 1 and unit.members[0] is not call]
+        if not siblings or not all(len(self._ops.mac_classes(block, 2)) <= 1
+                                   for block in self._blocks_of(parts)):
             return False
         macs = self.mac_classes(call)
-        return any(len(unit.members) == 1 and unit.members[0] is not call
-                   and self.mac_classes(unit.members[0]) == macs
-                   and self._own_parts(unit.members[0]) is None
-                   for unit in self._units_of(parent))
+        return any(self._ops.mac_classes(other, len(macs) + 1) == macs
+                   and self._own_parts(other) is None for other in siblings)
 
     def _runs_own_op(self, call: ModuleCall) -> bool:
         """Whether an op runs inside `call` outside its children's calls."""
