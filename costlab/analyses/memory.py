@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from costlab.analyses.structure import blocks_of, is_single_layer
+from costlab.analyses.structure import ModelStructure
 from costlab.choices import DType, View, parse_choice
 from costlab.count.engine import ModelCost
 from costlab.trace.recorder import TensorMeta, Trace
@@ -19,10 +19,8 @@ if TYPE_CHECKING:   # annotations only: neither module imports this one, and bot
     from costlab.analyses.training import TrainingMemory
 
 __all__ = ["LayerMemory", "ResolutionMax", "LargestTensor", "Peak", "BlockBound",
-           "feature_maps", "spatial_size", "blocks_of", "is_single_layer",
-           "largest_per_resolution",
-           "largest_tensor", "peak_memory", "naive_bytes", "block_bound", "MemoryAnalysis",
-           "analyze_memory"]
+           "feature_maps", "spatial_size", "largest_per_resolution", "largest_tensor",
+           "peak_memory", "naive_bytes", "block_bound", "MemoryAnalysis", "analyze_memory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +68,8 @@ def spatial_size(shape: Shape) -> tuple[int, int] | None:
     return None
 
 
-def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
+def _candidates(trace: Trace, view: View, structure: ModelStructure | None
+                ) -> Iterable[tuple[TensorMeta, str]]:
     """The tensors a view counts, each with where it was made. The blocks, single layers and
     containers behind the `blocks` and `bottlenecks` views come from the model's structure,
     never from a class name (costlab/analyses/structure.py)."""
@@ -80,7 +79,8 @@ def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
                 if out.kind == "activation":
                     yield out, event.module or "<root>"
         return
-    blocks = blocks_of(trace)
+    structure = structure or ModelStructure(trace)
+    blocks = structure.blocks()
     if view is View.BLOCKS:
         for tensor in trace.inputs:
             yield tensor, "model input"
@@ -89,21 +89,22 @@ def _candidates(trace: Trace, view: View) -> Iterable[tuple[TensorMeta, str]]:
                 yield out, call.path
         return
     for call in blocks:
-        if not is_single_layer(trace, call):
+        if not structure.is_single_layer(call):
             for out in call.outputs:
                 yield out, call.path
 
 
-def largest_per_resolution(trace: Trace, view: View | str, dtype: DType | str
-                           ) -> list[ResolutionMax]:
+def largest_per_resolution(trace: Trace, view: View | str, dtype: DType | str, *,
+                           structure: ModelStructure | None = None) -> list[ResolutionMax]:
     """For each spatial size, the tensor with the most channels under `view`, largest first.
 
-    Views of one storage count once (flatten's output is the pooled tensor).
+    Views of one storage count once (flatten's output is the pooled tensor). `structure` is
+    the trace's, when the caller has read it already.
     """
     view, size = parse_choice(View, view), parse_choice(DType, dtype).itemsize
     best: dict[tuple[int, int], ResolutionMax] = {}
     seen: set[int] = set()
-    for tensor, name in _candidates(trace, view):
+    for tensor, name in _candidates(trace, view, structure):
         hw = spatial_size(tensor.shape)
         if hw is None or tensor.storage in seen:
             continue
@@ -203,11 +204,13 @@ class BlockBound:
     block: str
 
 
-def block_bound(trace: Trace, dtype: DType | str) -> BlockBound:
+def block_bound(trace: Trace, dtype: DType | str, *,
+                structure: ModelStructure | None = None) -> BlockBound:
     """max over blocks (each treated as one operation) of input bytes + output bytes."""
     size = parse_choice(DType, dtype).itemsize
     best = BlockBound(0, "")
-    for call in blocks_of(trace) or [c for c in trace.calls if c.depth == 0]:
+    blocks = (structure or ModelStructure(trace)).blocks()
+    for call in blocks or [c for c in trace.calls if c.depth == 0]:
         tensors = _distinct(list(call.inputs) + list(call.outputs))
         total = sum(t.numel for t in tensors) * size
         if total > best.bytes:
@@ -254,7 +257,10 @@ def analyze_memory(trace: Trace, cost: ModelCost, *, dtype: DType | str = DType.
     """The inference memory analyses of a traced model (training and measurement are added
     by `costlab.api.memory`)."""
     dtype, view = parse_choice(DType, dtype), parse_choice(View, view)
+    structure = ModelStructure(trace)     # read once, for the views and the bound
     return MemoryAnalysis(dtype, view, tuple(feature_maps(cost, dtype)),
-                          tuple(largest_per_resolution(trace, view, dtype)),
+                          tuple(largest_per_resolution(trace, view, dtype,
+                                                       structure=structure)),
                           largest_tensor(trace, dtype), peak_memory(trace, dtype),
-                          naive_bytes(trace, dtype), block_bound(trace, dtype))
+                          naive_bytes(trace, dtype), block_bound(trace, dtype,
+                                                                 structure=structure))

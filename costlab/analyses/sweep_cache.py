@@ -23,9 +23,10 @@ a sweep row shows that the block contributes, measured on a trace of the block a
   decides, as in `blocks_of`), with the ones that view the block's input (flatten's output
   is the pooled tensor) counted only when that storage was not counted before, as
   `largest_per_resolution` dedupes storages. A block that passes its input through adds
-  nothing to the unit before it; one that would join it (a norm or an activation after a
-  single layer) is not kept, nor is a row whose repeats `structure.one_block` reads as one
-  block rather than as a row.
+  nothing (it is no unit); one that would join the unit before it (a norm or an activation
+  after a single layer) is not kept, nor is a row whose repeats `structure.one_block` reads
+  as one block rather than as a row, nor a block that alone stands for several blocks beside
+  one running the same MAC ops (the model may read it as one block, a repeat of the other).
 
 A configuration with a block not kept, a metric not composed here (latency, training), an
 import-path or zoo model, or anything that fails falls back to the full analysis, so a row is
@@ -52,14 +53,7 @@ from costlab.analyses.memory import (
     spatial_size,
 )
 from costlab.analyses.published import Comparison, FigureSources, judge_reported
-from costlab.analyses.structure import (
-    blocks_within,
-    is_layer_tail,
-    is_single_layer,
-    mac_classes,
-    one_block,
-    passes_through,
-)
+from costlab.analyses.structure import ModelStructure, one_block, passes_through
 from costlab.blocks.build import BlockStep, build_block, check_pixels, input_shape, plan_blocks
 from costlab.blocks.context import BuildContext
 from costlab.choices import DType, ParamConvention, View, parse_choice
@@ -110,6 +104,7 @@ class BlockCost:
     out_is_input: bool            # the output views the block's input storage
     passes_through: bool          # runs no op: adds nothing to the unit before it
     mac_classes: tuple[OpClass, ...]   # what `one_block` reads of a row's repeats
+    splits: bool                  # alone, it stands for several blocks
     views: Mapping[View, _ViewPart]
 
 
@@ -223,7 +218,8 @@ def _block_cost(step: BlockStep, module: nn.Module, shape: Shape, file: str
            for e in trace.events):
         return None
     root = next(c for c in trace.calls if c.depth == 0)
-    if is_layer_tail(trace, root):
+    structure = ModelStructure(trace)
+    if structure.is_layer_tail(root):
         return None
     cost = count_costs(trace)
     largest = largest_tensor(trace, DType.INT8)   # 1 byte per element: elements
@@ -232,20 +228,22 @@ def _block_cost(step: BlockStep, module: nn.Module, shape: Shape, file: str
         y.shape, cost.totals.macs, cost.totals.elementwise,
         {c: sum(count_params(trace, c).values()) for c in ParamConvention},
         peak_memory(trace, DType.INT8).bytes, 0 if largest is None else largest.elements,
-        y.storage == x.storage, passes, mac_classes(trace, root),
-        {view: _ViewPart((), None, False) if passes else _view_part(trace, view, x, y, root)
-         for view in _VIEWS})
+        y.storage == x.storage, passes, structure.mac_classes(root),
+        len(structure.blocks_within(root)) > 1,
+        {view: _ViewPart((), None, False) if passes
+         else _view_part(structure, view, x, y, root) for view in _VIEWS})
 
 
-def _view_part(trace: Trace, view: View, x: TensorMeta, y: TensorMeta,
+def _view_part(structure: ModelStructure, view: View, x: TensorMeta, y: TensorMeta,
                root: ModuleCall) -> _ViewPart:
+    trace = structure.trace
     tensors: list[tuple[TensorMeta, str]] = []
     if view is View.ALL:
         tensors = [(t, e.module) for e in trace.events for t in e.outputs
                    if t.kind == "activation"]
     else:
-        for call in blocks_within(trace, root):
-            if view is View.BLOCKS or not is_single_layer(trace, call):
+        for call in structure.blocks_within(root):
+            if view is View.BLOCKS or not structure.is_single_layer(call):
                 tensors += [(t, call.path) for t in call.outputs]
     best: dict[tuple[int, int], _Candidate] = {}
     alias: _Candidate | None = None
@@ -331,13 +329,16 @@ def compose(model: str, settings: Mapping[str, Any], metrics: Sequence[str] | No
     for step in plan_blocks(spec, config):
         cost = cache.block(step, shape, config, spec.file)
         if cost is None or (cost.passes_through and (not blocks or step.repeat is not None)):
-            return None   # not kept, or not a unit of its own where it stands
+            return None   # not kept, or a pass-through (no unit) that may change a row's reading
         blocks.append((step.path, cost))
         if step.repeat is not None:
             rows.setdefault(step.row, []).append(cost)
         shape = cost.out_shape
     if any(one_block([b.mac_classes for b in row]) for row in rows.values()):
         return None       # repeats read as one block: the row is not a row of blocks
+    if any(b.splits and any(o is not b and o.mac_classes == b.mac_classes for _, o in blocks)
+           for _, b in blocks):
+        return None       # a row of layers beside a like block may be read as one block
     convention = parse_choice(ParamConvention, params)
     size = parse_choice(DType, dtype).itemsize
     per_convention = {c: sum(b.params[c] for _, b in blocks) for c in ParamConvention}

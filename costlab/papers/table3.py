@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from costlab.analyses.memory import blocks_of, largest_per_resolution
+from costlab.analyses.memory import largest_per_resolution
+from costlab.analyses.structure import blocks_of
 from costlab.analyses.verdicts import Verdict, rounding
 from costlab.papers.claims import Claim
 from costlab.papers.tables import Evaluator, PaperTable, paper_table, table_section

@@ -8,19 +8,18 @@ from torch import nn
 
 from costlab.analyses.memory import (
     block_bound,
-    blocks_of,
     feature_maps,
-    is_single_layer,
     largest_per_resolution,
     largest_tensor,
     naive_bytes,
     peak_memory,
 )
+from costlab.analyses.structure import ModelStructure, blocks_of
 from costlab.choices import DType, parse_choice
 from costlab.count.engine import count_costs
 from costlab.errors import OptionError
 from costlab.trace.recorder import Trace, trace_module
-from tests.fixtures.containers import Looped, Stages
+from tests.fixtures.containers import Fused, Looped, Stages
 
 
 def _chain() -> nn.Module:
@@ -39,9 +38,9 @@ class _Residual(nn.Module):
 
 
 class _Branches(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, c_in: int = 4) -> None:
         super().__init__()
-        self.p, self.q = nn.Conv2d(4, 2, 1), nn.Conv2d(4, 6, 3, padding=1)
+        self.p, self.q = nn.Conv2d(c_in, 2, 1), nn.Conv2d(c_in, 6, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.p(x), self.q(x)], dim=1)
@@ -150,7 +149,8 @@ def test_single_layers_are_found_by_structure_not_class_name():
                           ConvNormAct(4, 4, 3), _Residual(), nn.AdaptiveAvgPool2d(1),
                           nn.Flatten(), nn.Linear(4, 2))
     trace = trace_module(model, [(1, 3, 8, 8)])
-    single = {c.path: is_single_layer(trace, c) for c in trace.calls if c.depth == 1}
+    structure = ModelStructure(trace)
+    single = {c.path: structure.is_single_layer(c) for c in trace.calls if c.depth == 1}
     # one conv (or linear) each: 0, 1, 2, 6; two convs: 3; no MAC at all (the head): 4, 5
     assert single == {"0": True, "1": True, "2": True, "3": False, "4": False, "5": False,
                       "6": True}
@@ -199,7 +199,7 @@ def test_norm_and_activation_siblings_join_their_single_layer():
     blocks = blocks_of(trace)
     assert [c.path for c in blocks] == ["0", "4", "5"]    # Identity adds nothing to layer 0
     relu = next(c for c in trace.calls if c.path == "2")
-    assert is_single_layer(trace, blocks[0]) and blocks[0].outputs == relu.outputs
+    assert ModelStructure(trace).is_single_layer(blocks[0]) and blocks[0].outputs == relu.outputs
     rows = largest_per_resolution(trace, "bottlenecks", "fp16")
     assert [(r.height, r.channels, r.tensor) for r in rows] == [(8, 4, "4"), (1, 4, "5")]
     # the layer is in 3 x 8 x 8 = 192, out 4 x 8 x 8 = 256; the residual block 256 + 256
@@ -220,3 +220,37 @@ def test_a_factorized_convolution_is_one_block_like_layers_a_row():
     rows = largest_per_resolution(trace_module(nn.Sequential(nn.Conv2d(3, 4, 1), separable),
                                                [(1, 3, 8, 8)]), "bottlenecks", "fp16")
     assert [(r.height, r.channels, r.bytes) for r in rows] == [(8, 8, 8 * 8 * 8 * 2)]
+
+
+def test_a_repeat_without_its_skip_connection_is_one_block():
+    """A stage's first fused block changes the shape, so it has no skip connection: it runs no
+    op of its own around its two convs, yet it is one block, as its repeats are, and the 16
+    channels of its expansion are an inner tensor. Two like rows of layers with no block among
+    them stay layers (VGG's convs)."""
+    stage = Stages(Fused(4, 8), Fused(8, 8), Fused(8, 8))
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), stage, nn.AdaptiveAvgPool2d(1))
+    trace = trace_module(model, [(1, 3, 8, 8)])
+    assert [c.path for c in blocks_of(trace)] == ["0", "1.0", "1.1", "1.2", "2"]
+    # the blocks view at 8 x 8: the image (3), the stem's output (4), the blocks' (8)
+    rows = largest_per_resolution(trace, "blocks", "int8")
+    assert [(r.height, r.channels, r.tensor) for r in rows] == [(8, 8, "1.0"), (1, 8, "2")]
+    rows = largest_per_resolution(trace, "bottlenecks", "int8")
+    assert [(r.height, r.channels, r.tensor) for r in rows] == [(8, 8, "1.0"), (1, 8, "2")]
+
+    def row() -> nn.Module:
+        return nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1))
+    trace = trace_module(nn.Sequential(row(), row()), [(1, 4, 8, 8)])
+    assert [c.path for c in blocks_of(trace)] == ["0.0", "0.1", "1.0", "1.1"]
+
+
+def test_a_pass_through_is_no_block_wherever_it_stands():
+    """An Identity that opens a stage (ConvNeXt's first stage has no downsampling) hands on the
+    stem's output: no new tensor, so no block, and the stem's 16 channels (one layer) are no
+    bottleneck tensor; the concat of 2 and 6 channels is."""
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), Stages(nn.Identity(), _Branches(16)),
+                          nn.Identity())
+    trace = trace_module(model, [(1, 3, 8, 8)])
+    # the stage's one unit left is a block: the stage is that block (a wrapper)
+    assert [c.path for c in blocks_of(trace)] == ["0", "1"]
+    rows = largest_per_resolution(trace, "bottlenecks", "int8")
+    assert [(r.height, r.channels, r.tensor) for r in rows] == [(8, 8, "1")]

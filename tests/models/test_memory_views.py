@@ -64,3 +64,56 @@ def test_timm_mobilenetv2_100_views_as_the_paper():
     assert _rows(trace, "blocks") == _table3("blocks")
     bound = block_bound(trace, "fp16")
     assert bound.bytes == (STEM + 16) * 112 * 112 * 2 and bound.block != "bn1"
+
+
+# EfficientNetV2-S (torchvision's `_efficientnet_conf`, timm's `_gen_efficientnetv2_s`): the
+# stem's channels, each stage's (output channels, stride), the head conv's; at 384 x 384.
+V2_STEM, V2_HEAD = 24, 1280
+V2_STAGES = [(24, 1), (48, 2), (64, 2), (128, 2), (160, 1), (256, 2)]
+V2_FUSED = 3     # stages 1-3 are fused; stage 1 expands by 1: one conv (and a skip) a block
+
+
+def _efficientnet_v2_rows(view: str) -> list[tuple[int, int]]:
+    """(resolution, channels) of the largest tensor per resolution from the channel table:
+    the stage outputs (without stage 1's, one conv a block) and the pooled head under
+    `bottlenecks`; every stage's output, the image, the stem's and the head conv's output
+    under `blocks`."""
+    size, outputs = 384 // 2, [(1, V2_HEAD)]
+    for stage, (channels, stride) in enumerate(V2_STAGES, 1):
+        size //= stride
+        if stage > 1 or view == "blocks":
+            outputs.append((size, channels))
+    if view == "blocks":
+        outputs += [(384, 3), (384 // 2, V2_STEM), (size, V2_HEAD)]
+    largest: dict[int, int] = {}
+    for at, channels in outputs:
+        largest[at] = max(largest.get(at, 0), channels)
+    return sorted(largest.items(), reverse=True)
+
+
+@pytest.mark.parametrize("make, firsts", [
+    (lambda: torchvision.models.efficientnet_v2_s(), {96: "features.2.0", 48: "features.3.0"}),
+    (lambda: timm.create_model("tf_efficientnetv2_s", pretrained=False),
+     {96: "blocks.1.0", 48: "blocks.2.0"})])
+def test_efficientnet_v2_s_fused_blocks_without_a_skip_are_blocks(make, firsts):
+    """A fused stage's first block (a 3x3 expansion and a 1x1 projection, no skip connection:
+    it changes the shape) is one block: its 4x expansion is an inner tensor, and the stage's
+    output at its resolution is first made by it."""
+    trace = trace_module(make(), [(1, 3, 384, 384)])
+    for view in ("blocks", "bottlenecks"):
+        rows = largest_per_resolution(trace, view, "fp16")
+        assert [(r.height, r.channels) for r in rows] == _efficientnet_v2_rows(view)
+        # the first blocks of the fused stages 2 and 3, at 96 and 48
+        assert {r.height: r.tensor for r in rows if r.height in firsts} == firsts
+
+
+def test_timm_convnext_tiny_stage_without_downsampling_as_the_paper():
+    """ConvNeXt-T (96, 192, 384, 768 channels, 3, 3, 9, 3 blocks, a 4x4 stride-4 stem): the
+    first stage's downsampling is an Identity, which hands on the stem's output; the
+    bottleneck tensor at 56 x 56 is the first block's."""
+    trace = trace_module(timm.create_model("convnext_tiny", pretrained=False),
+                         [(1, 3, 224, 224)])
+    rows = largest_per_resolution(trace, "bottlenecks", "fp16")
+    assert [(r.height, r.channels) for r in rows] == [(56, 96), (28, 192), (14, 384), (7, 768),
+                                                      (1, 768)]
+    assert rows[0].tensor == "stages.0.blocks.0"
