@@ -223,7 +223,9 @@ def _hf(package: Any, name: str, settings: Mapping[str, Any], batch: int) -> Zoo
     named in `architectures` (else AutoModel) built from that config: no weights are read."""
     fields = {k: v for k, v in settings.items() if k != "resolution"}
     try:
-        config = package.AutoConfig.from_pretrained(name, **fields)
+        # local_files_only: nothing is fetched (a missing id fails at once, not after the
+        # hub client's retries)
+        config = package.AutoConfig.from_pretrained(name, local_files_only=True, **fields)
     except OSError as exc:
         raise ModelLoadError(f"hf: no config for {name!r} in that directory or the local "
                              f"cache (nothing is downloaded): {describe(exc)}") from None

@@ -22,6 +22,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from costlab.api import analyze
+from costlab.errors import ModelLoadError
 from costlab.models.resolve import resolve_model
 from costlab.trace.inputs import InputSpec
 from tests.formulas import attention_macs, mlp_macs
@@ -165,3 +166,19 @@ def test_flop_counter_mode_on_the_cpu_misses_the_attention(case: tuple[Case, Any
     assert real.config._attn_implementation == "sdpa"
     inputs = {name: spec.tensor("cpu", VOCAB) for name, spec in hand.inputs.items()}
     assert _flop_counter_macs(real, inputs) == hand.macs - hand.attention_scores
+
+
+def test_an_id_not_in_the_cache_fails_at_once_without_asking_the_hub(tmp_path, monkeypatch):
+    # "Nothing is downloaded": the hub is not asked for the file (which took 26 s of retries
+    # without a network), so an id missing from the cache is one error line at once.
+    file_download = pytest.importorskip("huggingface_hub.file_download")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    asked: list[object] = []
+
+    def metadata(url: object, *args: object, **kwargs: object) -> object:
+        asked.append(url)
+        raise OSError("no network in this test")
+    monkeypatch.setattr(file_download, "get_hf_file_metadata", metadata)
+    with pytest.raises(ModelLoadError, match=r"hf: no config for 'acme/not-cached'"):
+        resolve_model("hf:acme/not-cached")
+    assert asked == []
