@@ -48,9 +48,9 @@ from costlab.analyses.memory import (
     LargestTensor,
     Peak,
     ResolutionMax,
+    feature_map_sizes,
     largest_tensor,
     peak_memory,
-    spatial_size,
 )
 from costlab.analyses.published import Comparison, FigureSources, judge_reported
 from costlab.analyses.structure import ModelStructure, one_block, passes_through
@@ -248,8 +248,9 @@ def _view_part(structure: ModelStructure, view: View, x: TensorMeta, y: TensorMe
     best: dict[tuple[int, int], _Candidate] = {}
     alias: _Candidate | None = None
     seen: set[int] = set()
+    maps = feature_map_sizes(trace)
     for index, (tensor, where) in enumerate(tensors):
-        hw = spatial_size(tensor.shape)
+        hw = maps.resolution(tensor.shape)
         if hw is None:
             continue
         found = _Candidate(index, hw[0], hw[1], tensor.shape[1], tensor.numel, where)

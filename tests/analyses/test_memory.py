@@ -8,6 +8,7 @@ from torch import nn
 
 from costlab.analyses.memory import (
     block_bound,
+    feature_map_sizes,
     feature_maps,
     largest_per_resolution,
     largest_tensor,
@@ -254,3 +255,38 @@ def test_a_pass_through_is_no_block_wherever_it_stands():
     assert [c.path for c in blocks_of(trace)] == ["0", "1"]
     rows = largest_per_resolution(trace, "bottlenecks", "int8")
     assert [(r.height, r.channels, r.tensor) for r in rows] == [(8, 8, "1")]
+
+
+class _ChannelsLast(nn.Module):
+    """A Swin/ConvNeXt-like stage: a 4x4 patch conv (N x 32 x 8 x 8), then N x H x W x C
+    tensors (a linear on the channels, 8 x 8 x 128) and attention-like N x heads x tokens x
+    tokens scores (1 x 2 x 64 x 64), then back to N x C x H x W and pooled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.patch = nn.Conv2d(3, 32, 4, stride=4)
+        self.mlp = nn.Linear(32, 128)
+        self.back = nn.Linear(128, 32)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch(x).permute(0, 2, 3, 1)             # 1 x 8 x 8 x 32
+        x = self.back(torch.relu(self.mlp(x)))            # 1 x 8 x 8 x 128 inside
+        tokens = x.reshape(1, 64, 2, 16).transpose(1, 2)  # 1 x 2 x 64 x 16
+        scores = (tokens @ tokens.transpose(-1, -2)).softmax(-1)   # 1 x 2 x 64 x 64
+        x = (scores @ tokens).transpose(1, 2).reshape(1, 8, 8, 32)
+        return x.permute(0, 3, 1, 2).mean((2, 3))         # pooled: 1 x 32
+
+
+def test_tensors_laid_out_otherwise_are_no_feature_maps():
+    # Read as N x C x H x W, the 1 x 8 x 8 x 128 tensor would be an "8x128" map of 8
+    # channels and the scores a "64x64" map of 2: the rows are the image (3 channels at
+    # 32x32, the patch conv's input), the patch conv's 32 channels at 8x8, and the pooled 32.
+    trace = trace_module(_ChannelsLast(), [(1, 3, 32, 32)])
+    rows = largest_per_resolution(trace, "all", "fp32")
+    assert [(r.height, r.width, r.channels) for r in rows] == [(8, 8, 32), (1, 1, 32)]
+    blocks = largest_per_resolution(trace, "blocks", "fp32")
+    assert (blocks[0].height, blocks[0].width, blocks[0].channels) == (32, 32, 3)
+    sizes = feature_map_sizes(trace)
+    assert sizes.sizes == {(32, 32), (8, 8), (1, 1)} and sizes.batch == 1
+    assert sizes.resolution((64, 32)) is None        # tokens x features: not a pooled map
+    assert sizes.resolution((1, 32)) == (1, 1)
