@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from costlab.analyses.structure import ModelStructure
 from costlab.choices import DType, View, parse_choice
-from costlab.count.engine import ModelCost, op_cost
-from costlab.count.rules import OpClass
+from costlab.count.engine import ModelCost
 from costlab.trace.recorder import TensorMeta, Trace
 from costlab.units import Shape, numel
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:   # annotations only: neither module imports this one, and bot
     from costlab.analyses.training import TrainingMemory
 
 __all__ = ["LayerMemory", "ResolutionMax", "LargestTensor", "Peak", "BlockBound",
-           "feature_maps", "FeatureMapSizes", "feature_map_sizes", "largest_per_resolution",
+           "feature_maps", "largest_per_resolution",
            "largest_tensor", "peak_memory", "naive_bytes", "block_bound", "MemoryAnalysis",
            "analyze_memory"]
 
@@ -61,49 +60,6 @@ class ResolutionMax:
     tensor: str
 
 
-_WEIGHTS = ("param", "buffer")
-
-
-@dataclass(frozen=True, slots=True)
-class FeatureMapSizes:
-    """Which tensors of a trace are feature maps, and of which resolution: a 4-D tensor at a
-    height and width in `sizes` (N x C x H x W), or a flat batch x features one (pooled
-    features, logits: 1 x 1). Other tensors are laid out otherwise: a Swin or ConvNeXt
-    block's N x H x W x C, attention's batch x heads x tokens x tokens, a transformer's
-    tokens x features."""
-
-    sizes: frozenset[tuple[int, int]]
-    batch: int | None          # the first input's batch; None: a model without inputs
-
-    def resolution(self, shape: Shape) -> tuple[int, int] | None:
-        if len(shape) == 4:
-            return (shape[2], shape[3]) if (shape[2], shape[3]) in self.sizes else None
-        if len(shape) == 2 and self.batch in (None, shape[0]):
-            return 1, 1
-        return None
-
-
-def feature_map_sizes(trace: Trace) -> FeatureMapSizes:
-    """The heights and widths at which the model holds N x C x H x W feature maps: its 4-D
-    inputs', the activations in and out of convolutions and window pooling (ATen lays those
-    out N x C x H x W), adaptive pooling's outputs from such maps, and 1 x 1."""
-    sizes = {(1, 1)} | {(t.shape[2], t.shape[3]) for t in trace.inputs if len(t.shape) == 4}
-    for event in trace.events:
-        cost = op_cost(event)
-        if cost is None:
-            continue
-        maps = [t for t in event.inputs if len(t.shape) == 4 and t.kind not in _WEIGHTS]
-        if cost.geometry is not None:
-            sizes.update((t.shape[2], t.shape[3]) for t in (*maps, *event.outputs[:1])
-                         if len(t.shape) == 4)
-        elif cost.op_class is OpClass.POOLING and maps \
-                and (maps[0].shape[2], maps[0].shape[3]) in sizes:
-            sizes.update((t.shape[2], t.shape[3]) for t in event.outputs[:1]
-                         if len(t.shape) == 4)
-    batch = trace.inputs[0].shape[0] if trace.inputs and trace.inputs[0].shape else None
-    return FeatureMapSizes(frozenset(sizes), batch)
-
-
 def _candidates(trace: Trace, view: View, structure: ModelStructure | None
                 ) -> Iterable[tuple[TensorMeta, str]]:
     """The tensors a view counts, each with where it was made. The blocks, single layers and
@@ -140,7 +96,8 @@ def largest_per_resolution(trace: Trace, view: View | str, dtype: DType | str, *
     view, size = parse_choice(View, view), parse_choice(DType, dtype).itemsize
     best: dict[tuple[int, int], ResolutionMax] = {}
     seen: set[int] = set()
-    maps = feature_map_sizes(trace)
+    structure = structure or ModelStructure(trace)
+    maps = structure.feature_map_sizes()
     for tensor, name in _candidates(trace, view, structure):
         hw = maps.resolution(tensor.shape)
         if hw is None or tensor.storage in seen:

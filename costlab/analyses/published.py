@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from costlab.analyses.memory import ResolutionMax, largest_per_resolution
+from costlab.analyses.structure import ModelStructure
 from costlab.analyses.verdicts import Verdict, judge
 from costlab.choices import DType, View
 from costlab.count.engine import ModelCost
@@ -48,13 +49,16 @@ class FigureSources:
 
     def __init__(self, trace: Trace, cost: ModelCost) -> None:
         self.trace, self.cost = trace, cost
+        self._structure: ModelStructure | None = None   # read once, for every view
         self._maxima: dict[View, list[ResolutionMax]] = {}
         self._params: dict[ParamConvention, int] = {}
 
     def maxima(self, view: View) -> list[ResolutionMax]:
         """The largest tensor per resolution under `view`, at 16 bits as Table 3 prints."""
         if view not in self._maxima:
-            self._maxima[view] = largest_per_resolution(self.trace, view, DType.FP16)
+            self._structure = self._structure or ModelStructure(self.trace)
+            self._maxima[view] = largest_per_resolution(self.trace, view, DType.FP16,
+                                                        structure=self._structure)
         return self._maxima[view]
 
     def params(self, convention: ParamConvention) -> int:

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from costlab.count.engine import op_cost
 from costlab.count.rules import OpClass
 from costlab.trace.recorder import ModuleCall, OpEvent, Trace
+from costlab.units import Shape
 
-__all__ = ["ModelStructure", "blocks_of", "one_block", "passes_through"]
+__all__ = ["FeatureMapSizes", "ModelStructure", "blocks_of", "one_block", "passes_through"]
 
 _NORM_OR_ACTIVATION = frozenset({OpClass.BATCH_NORM, OpClass.NORM, OpClass.ACTIVATION})
 
@@ -125,6 +126,49 @@ class _Ops:
         return norm_or_activation
 
 
+_WEIGHTS = ("param", "buffer")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureMapSizes:
+    """Which tensors of a trace are feature maps, and of which resolution: a 4-D tensor at a
+    height and width in `sizes` (N x C x H x W), or a flat batch x features one (pooled
+    features, logits: 1 x 1). Other tensors are laid out otherwise: a Swin or ConvNeXt
+    block's N x H x W x C, attention's batch x heads x tokens x tokens, a transformer's
+    tokens x features."""
+
+    sizes: frozenset[tuple[int, int]]
+    batch: int | None          # the first input's batch; None: a model without inputs
+
+    def resolution(self, shape: Shape) -> tuple[int, int] | None:
+        if len(shape) == 4:
+            return (shape[2], shape[3]) if (shape[2], shape[3]) in self.sizes else None
+        if len(shape) == 2 and self.batch in (None, shape[0]):
+            return 1, 1
+        return None
+
+
+def _feature_map_sizes(trace: Trace) -> FeatureMapSizes:
+    """The heights and widths at which the model holds N x C x H x W feature maps: its 4-D
+    inputs', the activations in and out of convolutions and window pooling (ATen lays those
+    out N x C x H x W), adaptive pooling's outputs from such maps, and 1 x 1."""
+    sizes = {(1, 1)} | {(t.shape[2], t.shape[3]) for t in trace.inputs if len(t.shape) == 4}
+    for event in trace.events:
+        cost = op_cost(event)
+        if cost is None:
+            continue
+        maps = [t for t in event.inputs if len(t.shape) == 4 and t.kind not in _WEIGHTS]
+        if cost.geometry is not None:
+            sizes.update((t.shape[2], t.shape[3]) for t in (*maps, *event.outputs[:1])
+                         if len(t.shape) == 4)
+        elif cost.op_class is OpClass.POOLING and maps \
+                and (maps[0].shape[2], maps[0].shape[3]) in sizes:
+            sizes.update((t.shape[2], t.shape[3]) for t in event.outputs[:1]
+                         if len(t.shape) == 4)
+    batch = trace.inputs[0].shape[0] if trace.inputs and trace.inputs[0].shape else None
+    return FeatureMapSizes(frozenset(sizes), batch)
+
+
 class ModelStructure:
     """One trace's calls as a tree, and the decisions of the module docstring on it. Build it
     once per trace: it classifies each op and decides each call once, for every question."""
@@ -151,6 +195,13 @@ class ModelStructure:
         self._parts: dict[int, list[_Unit] | None] = {}
         self._macs: dict[int, tuple[OpClass, ...]] = {}
         self._blocks: list[ModuleCall] | None = None
+        self._maps: FeatureMapSizes | None = None
+
+    def feature_map_sizes(self) -> FeatureMapSizes:
+        """Which tensors are feature maps, and of which resolution (FeatureMapSizes)."""
+        if self._maps is None:
+            self._maps = _feature_map_sizes(self.trace)
+        return self._maps
 
     def blocks(self) -> list[ModuleCall]:
         """The model's blocks in the order they run: the units of the model's children, with

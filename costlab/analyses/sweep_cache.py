@@ -48,7 +48,6 @@ from costlab.analyses.memory import (
     LargestTensor,
     Peak,
     ResolutionMax,
-    feature_map_sizes,
     largest_tensor,
     peak_memory,
 )
@@ -248,7 +247,7 @@ def _view_part(structure: ModelStructure, view: View, x: TensorMeta, y: TensorMe
     best: dict[tuple[int, int], _Candidate] = {}
     alias: _Candidate | None = None
     seen: set[int] = set()
-    maps = feature_map_sizes(trace)
+    maps = structure.feature_map_sizes()
     for index, (tensor, where) in enumerate(tensors):
         hw = maps.resolution(tensor.shape)
         if hw is None:

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from costlab.analyses.memory import largest_per_resolution
-from costlab.analyses.structure import blocks_of
+from costlab.analyses.structure import ModelStructure, blocks_of
 from costlab.analyses.verdicts import Verdict, rounding
 from costlab.papers.claims import Claim
 from costlab.papers.tables import Evaluator, PaperTable, paper_table, table_section
@@ -78,10 +78,12 @@ Reading = tuple[str, dict[int, CellReading]]
 
 def _views(trace: Trace, prefix: str) -> list[Reading]:
     readings = []
+    structure = ModelStructure(trace)     # read once, for the three views
     for view in ("blocks", "bottlenecks", "all"):
         label = f"{prefix}{view} view"
+        maxima = largest_per_resolution(trace, view, "fp16", structure=structure)
         readings.append((label, {r.height: CellReading(label, r.channels, r.bytes, r.tensor)
-                                 for r in largest_per_resolution(trace, view, "fp16")}))
+                                 for r in maxima}))
     return readings
 
 

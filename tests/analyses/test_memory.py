@@ -8,7 +8,6 @@ from torch import nn
 
 from costlab.analyses.memory import (
     block_bound,
-    feature_map_sizes,
     feature_maps,
     largest_per_resolution,
     largest_tensor,
@@ -286,7 +285,7 @@ def test_tensors_laid_out_otherwise_are_no_feature_maps():
     assert [(r.height, r.width, r.channels) for r in rows] == [(8, 8, 32), (1, 1, 32)]
     blocks = largest_per_resolution(trace, "blocks", "fp32")
     assert (blocks[0].height, blocks[0].width, blocks[0].channels) == (32, 32, 3)
-    sizes = feature_map_sizes(trace)
+    sizes = ModelStructure(trace).feature_map_sizes()
     assert sizes.sizes == {(32, 32), (8, 8), (1, 1)} and sizes.batch == 1
     assert sizes.resolution((64, 32)) is None        # tokens x features: not a pooled map
     assert sizes.resolution((1, 32)) == (1, 1)
